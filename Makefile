@@ -1,0 +1,94 @@
+# vmon build. `make` builds vmon and the test guests; `make check` runs every
+# test twice: a normal build and an AddressSanitizer+UBSan build.
+CC      ?= gcc
+BUILD   ?= build
+VERSION := 0.1.0
+
+CFLAGS_BASE := -std=gnu11 -g -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+	-Isrc -pthread -D_GNU_SOURCE -DVMON_VERSION='"$(VERSION)"'
+ifeq ($(SANITIZE),1)
+BUILD   := build-asan
+CFLAGS  ?= -O1
+CFLAGS_BASE += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS_SAN := -fsanitize=address,undefined
+else
+CFLAGS  ?= -O2
+endif
+ALL_CFLAGS := $(CFLAGS_BASE) $(CFLAGS)
+LDLIBS  := -pthread $(LDFLAGS_SAN)
+
+LIB_SRCS  := $(filter-out src/main.c,$(shell find src -name '*.c' | sort))
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
+BENCH_SRCS := $(sort $(wildcard bench/*.c))
+BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
+
+# Test guests: the file name says how a guest is built and started.
+#   NAME.real.S NAME.prot32.S NAME.paged32.S NAME.long64.S  flat binary at 0x10000 (--raw --mode M)
+#   NAME.elf32.S NAME.elf64.S NAME.multiboot.S              ELF executable (--kernel)
+GUEST_DIR  := tests/guests
+G_RAW16    := $(wildcard $(GUEST_DIR)/*.real.S)
+G_RAW32    := $(wildcard $(GUEST_DIR)/*.prot32.S $(GUEST_DIR)/*.paged32.S)
+G_RAW64    := $(wildcard $(GUEST_DIR)/*.long64.S)
+G_ELF32    := $(wildcard $(GUEST_DIR)/*.elf32.S $(GUEST_DIR)/*.multiboot.S)
+G_ELF64    := $(wildcard $(GUEST_DIR)/*.elf64.S)
+GUEST_BINS := $(patsubst $(GUEST_DIR)/%.S,$(BUILD)/guests/%.bin,$(G_RAW16) $(G_RAW32) $(G_RAW64)) \
+	      $(patsubst $(GUEST_DIR)/%.S,$(BUILD)/guests/%.elf,$(G_ELF32) $(G_ELF64))
+GUEST_ASFLAGS := -I$(GUEST_DIR) -nostdlib -ffreestanding -fno-pic -no-pie
+
+.PHONY: all check test unit system bench clean guests
+all: $(BUILD)/vmon guests $(UNIT_BINS) $(BENCH_BINS)
+guests: $(GUEST_BINS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/vmon: $(BUILD)/src/main.o $(LIB_OBJS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJS) $(LDLIBS)
+
+$(BUILD)/bench/%: bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDLIBS)
+
+# Real-mode guests are linked at offset 0 of their segment (CS = 0x1000).
+$(BUILD)/guests/%.real.bin: $(GUEST_DIR)/%.real.S $(wildcard $(GUEST_DIR)/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) -m32 $(GUEST_ASFLAGS) -Wl,-Ttext=0 -Wl,-N -Wl,--build-id=none -Wl,-m,elf_i386 -o $@.elf $<
+	objcopy -O binary $@.elf $@
+$(BUILD)/guests/%.bin: $(GUEST_DIR)/%.S $(wildcard $(GUEST_DIR)/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(if $(filter %.long64.S,$<),-m64,-m32 -Wl,-m,elf_i386) $(GUEST_ASFLAGS) \
+		-Wl,-Ttext=0x10000 -Wl,-N -Wl,--build-id=none -o $@.elf $<
+	objcopy -O binary $@.elf $@
+$(BUILD)/guests/%.elf: $(GUEST_DIR)/%.S $(wildcard $(GUEST_DIR)/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(if $(filter %.elf64.S,$<),-m64,-m32 -Wl,-m,elf_i386) $(GUEST_ASFLAGS) \
+		-Wl,-Ttext=0x100000 -Wl,--build-id=none -Wl,-z,max-page-size=4096 -o $@ $<
+
+unit: $(UNIT_BINS)
+	@tests/unit/run.sh $(UNIT_BINS)
+
+system: $(BUILD)/vmon guests
+	@BUILD=$(BUILD) tests/system/run.sh
+
+test: all
+	@BUILD=$(BUILD) tests/run.sh
+
+# The README's test command: everything, plain and under ASan+UBSan.
+check:
+	$(MAKE) test
+	$(MAKE) SANITIZE=1 test
+
+bench: all
+	@BUILD=$(BUILD) bench/run.sh
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

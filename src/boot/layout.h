@@ -1,0 +1,31 @@
+/* Where vmon puts its own boot structures in guest memory: all below 64 KiB.
+ * The README's "Boot contract" documents the same table for guest authors.
+ *
+ *   0x00000-0x004ff  real-mode IVT and BIOS data area (left zero)
+ *   0x00500-0x00fff  Multiboot information, memory map, command line
+ *   0x01000-0x01fff  GDT
+ *   0x02000-0x02fff  paged32: page directory / long64: PML4
+ *   0x03000-0x03fff  long64: page-directory-pointer table
+ *   0x04000-0x0dfff  long64: page directories (2 MiB pages), 10 of them
+ *   0x0e000-0x0efff  initial stack (ESP/RSP = 0xf000; real mode SS:SP = 0:0xf000)
+ *   0x0f000-0x0ffff  reserved
+ */
+#ifndef VMON_BOOT_LAYOUT_H
+#define VMON_BOOT_LAYOUT_H
+
+#define BOOT_INFO_ADDR     0x0500ULL
+#define BOOT_INFO_END      0x1000ULL
+#define BOOT_GDT_ADDR      0x1000ULL
+#define BOOT_PT_ROOT_ADDR  0x2000ULL
+#define BOOT_PDPT_ADDR     0x3000ULL
+#define BOOT_PD_ADDR       0x4000ULL
+#define BOOT_PD_COUNT      10u       /* 10 GiB of identity map in long64 */
+#define BOOT_STACK_TOP     0xf000ULL
+#define BOOT_RESERVED_END  0x10000ULL
+
+/* GDT selectors vmon installs (flat, base 0, limit 4 GiB, DPL 0). */
+#define BOOT_SEL_CODE32 0x08
+#define BOOT_SEL_DATA   0x10
+#define BOOT_SEL_CODE64 0x18
+
+#endif

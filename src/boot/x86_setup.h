@@ -1,0 +1,19 @@
+/* The x86 start states vmon offers: real mode, 32-bit protected mode with or
+ * without paging, and 64-bit long mode. Writes vmon's GDT and page tables
+ * into guest memory (see boot/layout.h) and fills the initial CPU state. */
+#ifndef VMON_BOOT_X86_SETUP_H
+#define VMON_BOOT_X86_SETUP_H
+
+#include <stdint.h>
+
+#include "cpu/x86_state.h"
+#include "mem/guest_mem.h"
+#include "vm_config.h"
+
+/* Returns 0, or -EINVAL with *why set (entry out of reach of the mode, RAM too
+ * large to identity-map). Interrupts are disabled; general registers are zero
+ * except the stack pointer. */
+int x86_setup_mode(const struct guest_mem *mem, enum boot_mode mode, uint64_t entry,
+		   struct x86_state *st, const char **why);
+
+#endif

@@ -1,0 +1,274 @@
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "util/parse.h"
+
+/* One table declares every `vmon run` option: name, argument, help text and
+ * the function that stores it in vm_config. --help is printed from it. */
+struct cli_option {
+	const char *name;     /* without the leading "--" */
+	const char *argname;  /* NULL: the option takes no argument */
+	const char *help;
+	int (*set)(struct vm_config *cfg, const char *arg, char *err, size_t errlen);
+	const char *group;
+};
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static int set_accel(struct vm_config *cfg, const char *arg, char *err, size_t errlen)
+{
+	if (strcmp(arg, "kvm") == 0)
+		cfg->accel = ACCEL_KVM;
+	else if (strcmp(arg, "emu") == 0)
+		cfg->accel = ACCEL_EMU;
+	else
+		return fail(err, errlen, "--accel: unknown engine '%s' (expected kvm or emu)", arg);
+	return 0;
+}
+
+static int set_cpus(struct vm_config *cfg, const char *arg, char *err, size_t errlen)
+{
+	uint64_t n;
+	if (parse_u64(arg, &n) < 0 || n == 0 || n > VM_CONFIG_MAX_CPUS)
+		return fail(err, errlen, "--cpus: '%s' is not a number of vCPUs from 1 to %d", arg,
+			    VM_CONFIG_MAX_CPUS);
+	cfg->cpus = (unsigned)n;
+	return 0;
+}
+
+static int set_mem(struct vm_config *cfg, const char *arg, char *err, size_t errlen)
+{
+	uint64_t n;
+	int r = parse_size(arg, &n);
+	if (r < 0)
+		return fail(err, errlen, "--mem: '%s' is not a size (examples: 64M, 2G)", arg);
+	/* 1 MiB is the smallest PC: the real-mode address space. */
+	if (n < (1ULL << 20) || n > VM_CONFIG_MAX_MEM)
+		return fail(err, errlen, "--mem: '%s' is out of range (1M to %lluG)", arg,
+			    VM_CONFIG_MAX_MEM >> 30);
+	if (n & 0xfff)
+		return fail(err, errlen, "--mem: '%s' is not a multiple of 4K", arg);
+	cfg->mem_size = n;
+	return 0;
+}
+
+static int set_console(struct vm_config *cfg, const char *arg, char *err, size_t errlen)
+{
+	if (strcmp(arg, "serial") == 0)
+		cfg->console = CONSOLE_SERIAL;
+	else if (strcmp(arg, "none") == 0)
+		cfg->console = CONSOLE_NONE;
+	else
+		return fail(err, errlen, "--console: unknown console '%s' (expected serial or none)", arg);
+	return 0;
+}
+
+static int set_log_level(struct vm_config *cfg, const char *arg, char *err, size_t errlen)
+{
+	if (log_parse_level(arg, &cfg->log_level) < 0)
+		return fail(err, errlen, "--log-level: unknown level '%s' (expected error, warn, info or debug)", arg);
+	return 0;
+}
+
+static int set_kernel(struct vm_config *cfg, const char *arg, char *err, size_t errlen)
+{
+	if (!*arg)
+		return fail(err, errlen, "--kernel: empty file name");
+	cfg->kernel = arg;
+	return 0;
+}
+
+static int set_initrd(struct vm_config *cfg, const char *arg, char *err, size_t errlen)
+{
+	if (!*arg)
+		return fail(err, errlen, "--initrd: empty file name");
+	cfg->initrd = arg;
+	return 0;
+}
+
+static int set_append(struct vm_config *cfg, const char *arg, char *err, size_t errlen)
+{
+	(void)err, (void)errlen;
+	cfg->append = arg;
+	return 0;
+}
+
+static int set_raw(struct vm_config *cfg, const char *arg, char *err, size_t errlen)
+{
+	if (!*arg)
+		return fail(err, errlen, "--raw: empty file name");
+	cfg->raw = arg;
+	return 0;
+}
+
+static int set_mode(struct vm_config *cfg, const char *arg, char *err, size_t errlen)
+{
+	static const enum boot_mode modes[] = { BOOT_MODE_REAL, BOOT_MODE_PROT32, BOOT_MODE_PAGED32,
+						BOOT_MODE_LONG64 };
+	for (unsigned i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		if (strcmp(arg, boot_mode_name(modes[i])) == 0) {
+			cfg->mode = modes[i];
+			cfg->mode_set = true;
+			return 0;
+		}
+	}
+	return fail(err, errlen, "--mode: unknown mode '%s' (expected real, prot32, paged32 or long64)", arg);
+}
+
+static int set_addr(struct vm_config *cfg, const char *arg, char *err, size_t errlen)
+{
+	if (parse_u64(arg, &cfg->addr) < 0)
+		return fail(err, errlen, "--addr: '%s' is not an address", arg);
+	return 0;
+}
+
+static int set_entry(struct vm_config *cfg, const char *arg, char *err, size_t errlen)
+{
+	if (parse_u64(arg, &cfg->entry) < 0)
+		return fail(err, errlen, "--entry: '%s' is not an address", arg);
+	cfg->entry_set = true;
+	return 0;
+}
+
+static const struct cli_option options[] = {
+	{ "accel", "kvm|emu", "CPU engine (default kvm)", set_accel, "Machine" },
+	{ "cpus", "N", "number of vCPUs (default 1)", set_cpus, "Machine" },
+	{ "mem", "SIZE", "guest RAM, e.g. 64M, 2G (default 256M)", set_mem, "Machine" },
+	{ "console", "serial|none", "where COM1 goes (default serial: stdout)", set_console, "Machine" },
+	{ "log-level", "LEVEL", "error|warn|info|debug on stderr (default warn)", set_log_level, "Machine" },
+	{ "kernel", "FILE", "ELF32, ELF64 or Multiboot image to boot", set_kernel, "Kernel boot" },
+	{ "initrd", "FILE", "initial ramdisk (Linux boot)", set_initrd, "Kernel boot" },
+	{ "append", "CMDLINE", "kernel command line (Multiboot, Linux)", set_append, "Kernel boot" },
+	{ "raw", "FILE", "flat binary to load and enter", set_raw, "Raw boot" },
+	{ "mode", "MODE", "real|prot32|paged32|long64: CPU mode at entry", set_mode, "Raw boot" },
+	{ "addr", "A", "guest-physical load address (default 0x10000)", set_addr, "Raw boot" },
+	{ "entry", "A", "entry address (default: the load address)", set_entry, "Raw boot" },
+};
+#define NOPTIONS (sizeof(options) / sizeof(options[0]))
+
+static const struct cli_option *find_option(const char *name, size_t len)
+{
+	for (unsigned i = 0; i < NOPTIONS; i++)
+		if (strlen(options[i].name) == len && strncmp(options[i].name, name, len) == 0)
+			return &options[i];
+	return NULL;
+}
+
+static enum cli_action parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_t errlen)
+{
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+			return CLI_RUN_HELP;
+		if (strncmp(a, "--", 2) != 0) {
+			fail(err, errlen, "run: unexpected argument '%s' (see vmon run --help)", a);
+			return CLI_ERROR;
+		}
+		const char *name = a + 2;
+		const char *eq = strchr(name, '=');
+		size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
+		const struct cli_option *o = find_option(name, nlen);
+		if (!o) {
+			fail(err, errlen, "run: unknown option '--%.*s' (see vmon run --help)", (int)nlen, name);
+			return CLI_ERROR;
+		}
+		const char *arg = NULL;
+		if (eq)
+			arg = eq + 1;
+		else if (i + 1 < argc)
+			arg = argv[++i];
+		if (!arg) {
+			fail(err, errlen, "--%s: missing value (%s)", o->name, o->argname);
+			return CLI_ERROR;
+		}
+		if (o->set(cfg, arg, err, errlen) < 0)
+			return CLI_ERROR;
+	}
+
+	/* Cross-option rules. */
+	if (cfg->kernel && cfg->raw) {
+		fail(err, errlen, "run: --kernel and --raw exclude each other");
+		return CLI_ERROR;
+	}
+	if (!cfg->kernel && !cfg->raw) {
+		fail(err, errlen, "run: nothing to boot: give --kernel FILE or --raw FILE --mode MODE");
+		return CLI_ERROR;
+	}
+	if (cfg->raw && !cfg->mode_set) {
+		fail(err, errlen, "--raw: needs --mode real|prot32|paged32|long64");
+		return CLI_ERROR;
+	}
+	if (cfg->kernel && cfg->mode_set) {
+		fail(err, errlen, "--mode: only with --raw (a kernel image defines its own entry mode)");
+		return CLI_ERROR;
+	}
+	if (cfg->initrd && !cfg->kernel) {
+		fail(err, errlen, "--initrd: only with --kernel");
+		return CLI_ERROR;
+	}
+	if (!cfg->entry_set)
+		cfg->entry = cfg->addr;
+	return CLI_RUN;
+}
+
+enum cli_action cli_parse(int argc, char **argv, struct vm_config *cfg, char *err, size_t errlen)
+{
+	vm_config_defaults(cfg);
+	err[0] = '\0';
+	if (argc < 2) {
+		fail(err, errlen, "no command (see vmon --help)");
+		return CLI_ERROR;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0)
+		return CLI_HELP;
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0)
+		return CLI_VERSION;
+	if (strcmp(cmd, "run") == 0)
+		return parse_run(argc - 2, argv + 2, cfg, err, errlen);
+	fail(err, errlen, "unknown command '%s' (see vmon --help)", cmd);
+	return CLI_ERROR;
+}
+
+void cli_print_help(FILE *out)
+{
+	fputs("Usage: vmon run [machine options] (--kernel FILE [--initrd FILE] [--append CMDLINE]\n"
+	      "                                  | --raw FILE --mode MODE [--addr A] [--entry A])\n"
+	      "       vmon run --help     options of run\n"
+	      "       vmon --version\n"
+	      "\n"
+	      "vmon is a virtual machine monitor: it runs an x86 guest on KVM (--accel kvm).\n"
+	      "\n"
+	      "Exit status: 0 guest powered off; (v<<1)|1 guest wrote v to port 0xf4;\n"
+	      "2 vmon could not start the guest; 4 the guest crashed; 128+n stopped by signal n.\n",
+	      out);
+}
+
+void cli_print_run_help(FILE *out)
+{
+	fputs("Usage: vmon run [options]\n", out);
+	const char *group = NULL;
+	for (unsigned i = 0; i < NOPTIONS; i++) {
+		const struct cli_option *o = &options[i];
+		if (!group || strcmp(group, o->group) != 0) {
+			group = o->group;
+			fprintf(out, "\n%s:\n", group);
+		}
+		char left[64];
+		snprintf(left, sizeof(left), "--%s %s", o->name, o->argname ? o->argname : "");
+		fprintf(out, "  %-26s %s\n", left, o->help);
+	}
+	fputs("\nSizes take K, M, G suffixes; addresses are decimal or 0x-hex. Options also take --opt=value.\n",
+	      out);
+}

@@ -1,0 +1,247 @@
+/* 16550A UART. Register map and bit meanings: National Semiconductor /
+ * TI PC16550D datasheet, "Register Description" (table 2). */
+#include "dev/uart16550.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "util/log.h"
+
+enum {
+	REG_RBR_THR = 0, /* DLAB=1: DLL */
+	REG_IER = 1,     /* DLAB=1: DLM */
+	REG_IIR_FCR = 2,
+	REG_LCR = 3,
+	REG_MCR = 4,
+	REG_LSR = 5,
+	REG_MSR = 6,
+	REG_SCR = 7,
+};
+
+#define IER_RDI  0x01 /* received data available */
+#define IER_THRI 0x02 /* transmitter holding register empty */
+#define IER_RLSI 0x04 /* receiver line status */
+#define IER_MSI  0x08 /* modem status */
+#define IIR_NONE 0x01
+#define IIR_THRI 0x02
+#define IIR_RDI  0x04
+#define IIR_FIFO 0xc0 /* FIFOs enabled */
+#define FCR_ENABLE 0x01
+#define FCR_CLEAR_RX 0x02
+#define LCR_DLAB 0x80
+#define MCR_OUT2 0x08 /* gates the interrupt line on a PC */
+#define MCR_LOOP 0x10
+#define LSR_DR   0x01
+#define LSR_OE   0x02
+#define LSR_THRE 0x20
+#define LSR_TEMT 0x40
+#define MSR_CTS  0x10
+#define MSR_DSR  0x20
+#define MSR_RI   0x40
+#define MSR_DCD  0x80
+
+#define RX_FIFO_SIZE 16
+
+struct uart16550 {
+	pthread_mutex_t lock; /* several vCPUs and the I/O thread touch it */
+	int out_fd;
+	struct irq_line irq;
+	bool has_irq;
+	int irq_level;
+
+	uint8_t ier, lcr, mcr, lsr_extra, scr, fcr;
+	uint16_t divisor;
+	bool thr_interrupt; /* THRE interrupt pending until IIR is read or THR written */
+
+	uint8_t rx[RX_FIFO_SIZE];
+	unsigned rx_head, rx_count;
+};
+
+/* Interrupt identification, highest priority first (datasheet table 4). */
+static uint8_t pending_iir(const struct uart16550 *u)
+{
+	if ((u->ier & IER_RDI) && u->rx_count)
+		return IIR_RDI;
+	if ((u->ier & IER_THRI) && u->thr_interrupt)
+		return IIR_THRI;
+	return IIR_NONE;
+}
+
+static void update_irq(struct uart16550 *u)
+{
+	int level = pending_iir(u) != IIR_NONE && (u->mcr & MCR_OUT2);
+	if (u->has_irq && level != u->irq_level) {
+		u->irq_level = level;
+		irq_line_set(&u->irq, level);
+	}
+}
+
+static void rx_push(struct uart16550 *u, uint8_t c)
+{
+	if (u->rx_count == RX_FIFO_SIZE) {
+		u->lsr_extra |= LSR_OE;
+		return;
+	}
+	u->rx[(u->rx_head + u->rx_count) % RX_FIFO_SIZE] = c;
+	u->rx_count++;
+}
+
+static void transmit(struct uart16550 *u, uint8_t c)
+{
+	if (u->mcr & MCR_LOOP) {
+		rx_push(u, c);
+	} else if (u->out_fd >= 0) {
+		for (;;) {
+			ssize_t n = write(u->out_fd, &c, 1);
+			if (n == 1 || (n < 0 && errno != EINTR && errno != EAGAIN))
+				break;
+		}
+	}
+	/* The byte leaves at once: THR is empty again. */
+	u->thr_interrupt = true;
+}
+
+static uint8_t reg_read(struct uart16550 *u, unsigned reg)
+{
+	switch (reg) {
+	case REG_RBR_THR: {
+		if (u->lcr & LCR_DLAB)
+			return u->divisor & 0xff;
+		if (!u->rx_count)
+			return 0;
+		uint8_t c = u->rx[u->rx_head];
+		u->rx_head = (u->rx_head + 1) % RX_FIFO_SIZE;
+		u->rx_count--;
+		return c;
+	}
+	case REG_IER:
+		return (u->lcr & LCR_DLAB) ? u->divisor >> 8 : u->ier;
+	case REG_IIR_FCR: {
+		uint8_t iir = pending_iir(u);
+		if (iir == IIR_THRI)
+			u->thr_interrupt = false; /* reading IIR clears a THRE interrupt */
+		return iir | ((u->fcr & FCR_ENABLE) ? IIR_FIFO : 0);
+	}
+	case REG_LCR:
+		return u->lcr;
+	case REG_MCR:
+		return u->mcr;
+	case REG_LSR: {
+		uint8_t lsr = LSR_THRE | LSR_TEMT | u->lsr_extra | (u->rx_count ? LSR_DR : 0);
+		u->lsr_extra = 0; /* error bits clear on read */
+		return lsr;
+	}
+	case REG_MSR:
+		if (u->mcr & MCR_LOOP) /* loopback wires MCR outputs to MSR inputs */
+			return (uint8_t)(((u->mcr & 0x1) << 5) | ((u->mcr & 0x2) << 3) |
+					 ((u->mcr & 0x4) << 4) | ((u->mcr & 0x8) << 4));
+		return MSR_DCD | MSR_DSR | MSR_CTS;
+	default:
+		return u->scr;
+	}
+}
+
+static void reg_write(struct uart16550 *u, unsigned reg, uint8_t v)
+{
+	switch (reg) {
+	case REG_RBR_THR:
+		if (u->lcr & LCR_DLAB)
+			u->divisor = (uint16_t)((u->divisor & 0xff00) | v);
+		else
+			transmit(u, v);
+		break;
+	case REG_IER:
+		if (u->lcr & LCR_DLAB) {
+			u->divisor = (uint16_t)((u->divisor & 0x00ff) | (v << 8));
+		} else {
+			/* Enabling THRI while THR is empty raises the interrupt. */
+			if ((v & IER_THRI) && !(u->ier & IER_THRI))
+				u->thr_interrupt = true;
+			u->ier = v & 0x0f;
+		}
+		break;
+	case REG_IIR_FCR:
+		u->fcr = v & (FCR_ENABLE | 0xc0);
+		if (v & FCR_CLEAR_RX)
+			u->rx_count = 0;
+		break;
+	case REG_LCR:
+		u->lcr = v;
+		break;
+	case REG_MCR:
+		u->mcr = v & 0x1f;
+		break;
+	case REG_SCR:
+		u->scr = v;
+		break;
+	default: /* LSR and MSR are read-only */
+		break;
+	}
+	update_irq(u);
+}
+
+void uart16550_io(void *opaque, uint64_t offset, unsigned size, int is_write, uint64_t *value)
+{
+	struct uart16550 *u = opaque;
+	(void)size; /* the chip has byte registers; wider accesses use the low byte */
+	pthread_mutex_lock(&u->lock);
+	if (is_write) {
+		reg_write(u, (unsigned)offset, (uint8_t)*value);
+	} else {
+		*value = reg_read(u, (unsigned)offset);
+		update_irq(u);
+	}
+	pthread_mutex_unlock(&u->lock);
+}
+
+static void bus_handler(void *opaque, uint64_t offset, unsigned size, bool is_write, uint64_t *value)
+{
+	uart16550_io(opaque, offset, size, is_write, value);
+}
+
+size_t uart16550_receive(struct uart16550 *u, const uint8_t *buf, size_t len)
+{
+	pthread_mutex_lock(&u->lock);
+	size_t n = 0;
+	while (n < len && u->rx_count < RX_FIFO_SIZE)
+		rx_push(u, buf[n++]);
+	update_irq(u);
+	pthread_mutex_unlock(&u->lock);
+	return n;
+}
+
+int uart16550_create(struct io_bus *bus, uint16_t base, int out_fd, const struct irq_line *irq,
+		     struct uart16550 **out)
+{
+	struct uart16550 *u = calloc(1, sizeof(*u));
+	if (!u)
+		return -ENOMEM;
+	pthread_mutex_init(&u->lock, NULL);
+	u->out_fd = out_fd;
+	if (irq) {
+		u->irq = *irq;
+		u->has_irq = true;
+	}
+	u->divisor = 12; /* 9600 baud, the BIOS default */
+	u->thr_interrupt = false;
+	if (bus) {
+		int r = io_bus_register(bus, IO_SPACE_PIO, base, 8, bus_handler, u, "uart16550");
+		if (r < 0) {
+			uart16550_destroy(u);
+			return r;
+		}
+	}
+	*out = u;
+	return 0;
+}
+
+void uart16550_destroy(struct uart16550 *u)
+{
+	if (!u)
+		return;
+	pthread_mutex_destroy(&u->lock);
+	free(u);
+}

@@ -1,0 +1,77 @@
+/* vmon: command line in, exit status out. The only file that exits. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "util/log.h"
+#include "vm.h"
+
+static int run(const struct vm_config *cfg)
+{
+	/* Every thread inherits this mask: stop signals are taken only here, by
+	 * sigwaitinfo(), never in the middle of a vCPU loop. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, VM_STOP_SIGNAL);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN); /* a closed stdout is an EPIPE, not a death */
+
+	static struct vm vm; /* large; lives for the whole run */
+	if (vm_create(&vm, cfg) < 0) {
+		vm_destroy(&vm);
+		return 2;
+	}
+	if (vm.engine->create(&vm) < 0) {
+		vm.engine->destroy(&vm);
+		vm_destroy(&vm);
+		return 2;
+	}
+	if (vm.engine->start(&vm) < 0) {
+		vm.engine->stop(&vm);
+		vm.engine->destroy(&vm);
+		vm_destroy(&vm);
+		return 2;
+	}
+	while (!vm_stopping(&vm)) {
+		siginfo_t si;
+		int sig = sigwaitinfo(&set, &si);
+		if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP)
+			vm_request_stop(&vm, VM_OUTCOME_SIGNAL, sig);
+	}
+	vm.engine->stop(&vm);
+	int status = vm_exit_status(&vm);
+	vm.engine->destroy(&vm);
+	vm_destroy(&vm);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct vm_config cfg;
+	char err[512];
+	switch (cli_parse(argc, argv, &cfg, err, sizeof(err))) {
+	case CLI_HELP:
+		cli_print_help(stdout);
+		return 0;
+	case CLI_RUN_HELP:
+		cli_print_run_help(stdout);
+		return 0;
+	case CLI_VERSION:
+		printf("vmon %s\n", VMON_VERSION);
+		return 0;
+	case CLI_ERROR:
+		fprintf(stderr, "vmon: %s\n", err);
+		return 2;
+	case CLI_RUN:
+		break;
+	}
+	log_set_level(cfg.log_level);
+	/* Guest output is written unbuffered by the UART; keep stdio out of its way. */
+	setvbuf(stdout, NULL, _IONBF, 0);
+	return run(&cfg);
+}

@@ -1,0 +1,77 @@
+#include "vm.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "boot/boot.h"
+#include "dev/debug_exit.h"
+#include "dev/uart16550.h"
+#include "util/log.h"
+
+int vm_create(struct vm *vm, const struct vm_config *cfg)
+{
+	memset(vm, 0, sizeof(*vm));
+	vm->cfg = cfg;
+	vm->main_thread = pthread_self();
+	pthread_mutex_init(&vm->stop_lock, NULL);
+	io_bus_init(&vm->bus);
+	vm->engine = cfg->accel == ACCEL_KVM ? &kvm_engine : &emu_engine;
+
+	int r = guest_mem_init(&vm->mem, cfg->mem_size);
+	if (r < 0) {
+		log_error("guest RAM: cannot map %llu MiB: %s",
+			  (unsigned long long)(cfg->mem_size >> 20), strerror(-r));
+		return r;
+	}
+
+	/* Legacy devices at their PC addresses (design.md, machine model). */
+	r = uart16550_create(&vm->bus, UART_COM1_BASE,
+			     cfg->console == CONSOLE_SERIAL ? STDOUT_FILENO : -1, NULL, &vm->uart);
+	if (r == 0)
+		r = debug_exit_create(&vm->bus, DEBUG_EXIT_PORT, vm, &vm->debug_exit);
+	if (r < 0) {
+		log_error("devices: %s", strerror(-r));
+		return r;
+	}
+
+	return boot_load(vm);
+}
+
+void vm_destroy(struct vm *vm)
+{
+	uart16550_destroy(vm->uart);
+	debug_exit_destroy(vm->debug_exit);
+	io_bus_destroy(&vm->bus);
+	guest_mem_destroy(&vm->mem);
+	pthread_mutex_destroy(&vm->stop_lock);
+}
+
+void vm_request_stop(struct vm *vm, enum vm_outcome outcome, int code)
+{
+	pthread_mutex_lock(&vm->stop_lock);
+	bool first = vm->outcome == VM_OUTCOME_RUNNING;
+	if (first) {
+		vm->outcome = outcome;
+		vm->outcome_code = code;
+		atomic_store_explicit(&vm->stopping, true, memory_order_release);
+	}
+	pthread_mutex_unlock(&vm->stop_lock);
+	if (first)
+		pthread_kill(vm->main_thread, VM_STOP_SIGNAL);
+}
+
+int vm_exit_status(const struct vm *vm)
+{
+	switch (vm->outcome) {
+	case VM_OUTCOME_POWEROFF: return 0;
+	/* The kernel keeps only the low 8 bits of an exit status. */
+	case VM_OUTCOME_DEBUG_EXIT: return ((vm->outcome_code << 1) | 1) & 0xff;
+	case VM_OUTCOME_CRASH: return 4;
+	case VM_OUTCOME_SETUP: return 2;
+	case VM_OUTCOME_SIGNAL: return 128 + vm->outcome_code;
+	case VM_OUTCOME_RUNNING: break;
+	}
+	return 4;
+}

@@ -1,0 +1,68 @@
+/* The machine: guest memory, the io bus, the devices and a CPU engine, and
+ * how the run ended. */
+#ifndef VMON_VM_H
+#define VMON_VM_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "bus/io_bus.h"
+#include "cpu/engine.h"
+#include "cpu/x86_state.h"
+#include "mem/guest_mem.h"
+#include "vm_config.h"
+
+struct uart16550;
+struct debug_exit;
+
+enum vm_outcome {
+	VM_OUTCOME_RUNNING = 0,
+	VM_OUTCOME_POWEROFF,   /* the guest stopped cleanly: status 0 */
+	VM_OUTCOME_DEBUG_EXIT, /* port 0xf4: status (code << 1) | 1 */
+	VM_OUTCOME_CRASH,      /* triple fault, internal error: status 4 */
+	VM_OUTCOME_SETUP,      /* the host cannot run this guest: status 2 */
+	VM_OUTCOME_SIGNAL,     /* SIGINT/SIGTERM: status 128 + code */
+};
+
+struct vm {
+	const struct vm_config *cfg;
+	struct guest_mem mem;
+	struct io_bus bus;
+	struct x86_state boot_state; /* the bootstrap processor's first state */
+	bool boot_needs_paging_outside_long_mode;
+
+	struct uart16550 *uart;
+	struct debug_exit *debug_exit;
+
+	const struct cpu_engine *engine;
+	void *engine_data;
+
+	/* The first stop request wins; the main thread is told with SIGUSR2. */
+	pthread_t main_thread;
+	pthread_mutex_t stop_lock;
+	atomic_bool stopping;
+	enum vm_outcome outcome;
+	int outcome_code;
+};
+
+#define VM_STOP_SIGNAL SIGUSR2
+
+/* Builds memory, bus and devices, loads the image. Errors are logged; any
+ * failure means status 2. */
+int vm_create(struct vm *vm, const struct vm_config *cfg);
+void vm_destroy(struct vm *vm);
+
+/* Records how the run ends (first caller wins) and wakes the main thread.
+ * Safe from any thread. */
+void vm_request_stop(struct vm *vm, enum vm_outcome outcome, int code);
+
+static inline bool vm_stopping(struct vm *vm)
+{
+	return atomic_load_explicit(&vm->stopping, memory_order_acquire);
+}
+
+/* The process exit status for the recorded outcome (design.md contract). */
+int vm_exit_status(const struct vm *vm);
+
+#endif

@@ -1,0 +1,44 @@
+/* What the user asked for: the command line parsed into one struct. */
+#ifndef VMON_VM_CONFIG_H
+#define VMON_VM_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/log.h"
+
+enum accel_kind { ACCEL_KVM, ACCEL_EMU };
+enum boot_mode { BOOT_MODE_REAL, BOOT_MODE_PROT32, BOOT_MODE_PAGED32, BOOT_MODE_LONG64 };
+enum console_kind { CONSOLE_SERIAL, CONSOLE_NONE };
+
+#define VM_CONFIG_DEFAULT_MEM (256ULL << 20)
+#define VM_CONFIG_MAX_MEM (64ULL << 30)
+#define VM_CONFIG_MAX_CPUS 64
+#define VM_CONFIG_DEFAULT_RAW_ADDR 0x10000ULL
+
+struct vm_config {
+	enum accel_kind accel;
+	unsigned cpus;
+	uint64_t mem_size;
+	enum console_kind console;
+	enum log_level log_level;
+
+	/* --kernel boot */
+	const char *kernel;
+	const char *initrd;
+	const char *append;
+
+	/* --raw boot */
+	const char *raw;
+	enum boot_mode mode;
+	bool mode_set;
+	uint64_t addr;
+	uint64_t entry;
+	bool entry_set;
+};
+
+void vm_config_defaults(struct vm_config *cfg);
+const char *boot_mode_name(enum boot_mode mode);
+const char *accel_name(enum accel_kind accel);
+
+#endif
