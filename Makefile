@@ -35,7 +35,7 @@ G_ELF32    := $(wildcard $(GUEST_DIR)/*.elf32.S $(GUEST_DIR)/*.multiboot.S)
 G_ELF64    := $(wildcard $(GUEST_DIR)/*.elf64.S)
 GUEST_BINS := $(patsubst $(GUEST_DIR)/%.S,$(BUILD)/guests/%.bin,$(G_RAW16) $(G_RAW32) $(G_RAW64)) \
 	      $(patsubst $(GUEST_DIR)/%.S,$(BUILD)/guests/%.elf,$(G_ELF32) $(G_ELF64))
-GUEST_ASFLAGS := -I$(GUEST_DIR) -nostdlib -ffreestanding -fno-pic -no-pie
+GUEST_ASFLAGS := -I$(GUEST_DIR) -nostdlib -ffreestanding -fno-pic -no-pie -Wl,--no-warn-rwx-segments
 
 .PHONY: all check test unit system bench clean guests
 all: $(BUILD)/vmon guests $(UNIT_BINS) $(BENCH_BINS)
@@ -43,33 +43,40 @@ guests: $(GUEST_BINS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/vmon: $(BUILD)/src/main.o $(LIB_OBJS)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJS) $(LDLIBS)
+	@echo "  TEST    $@"
+	@$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJS) $(LDLIBS)
 
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDLIBS)
+	@echo "  BENCH   $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $< $(LDLIBS)
 
 # Real-mode guests are linked at offset 0 of their segment (CS = 0x1000).
 $(BUILD)/guests/%.real.bin: $(GUEST_DIR)/%.real.S $(wildcard $(GUEST_DIR)/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) -m32 $(GUEST_ASFLAGS) -Wl,-Ttext=0 -Wl,-N -Wl,--build-id=none -Wl,-m,elf_i386 -o $@.elf $<
-	objcopy -O binary $@.elf $@
+	@echo "  GUEST   $@"
+	@$(CC) -m32 $(GUEST_ASFLAGS) -Wl,-Ttext=0 -Wl,-N -Wl,--build-id=none -Wl,-m,elf_i386 -o $@.elf $<
+	@objcopy -O binary $@.elf $@
 $(BUILD)/guests/%.bin: $(GUEST_DIR)/%.S $(wildcard $(GUEST_DIR)/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(if $(filter %.long64.S,$<),-m64,-m32 -Wl,-m,elf_i386) $(GUEST_ASFLAGS) \
+	@echo "  GUEST   $@"
+	@$(CC) $(if $(filter %.long64.S,$<),-m64,-m32 -Wl,-m,elf_i386) $(GUEST_ASFLAGS) \
 		-Wl,-Ttext=0x10000 -Wl,-N -Wl,--build-id=none -o $@.elf $<
-	objcopy -O binary $@.elf $@
+	@objcopy -O binary $@.elf $@
 $(BUILD)/guests/%.elf: $(GUEST_DIR)/%.S $(wildcard $(GUEST_DIR)/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(if $(filter %.elf64.S,$<),-m64,-m32 -Wl,-m,elf_i386) $(GUEST_ASFLAGS) \
-		-Wl,-Ttext=0x100000 -Wl,--build-id=none -Wl,-z,max-page-size=4096 -o $@ $<
+	@echo "  GUEST   $@"
+	@$(CC) $(if $(filter %.elf64.S,$<),-m64,-m32 -Wl,-m,elf_i386) $(GUEST_ASFLAGS) \
+		-Wl,-Ttext=0x100000 -Wl,--build-id=none -Wl,-z,max-page-size=4096 -Wl,-z,noseparate-code -o $@ $<
 
 unit: $(UNIT_BINS)
 	@tests/unit/run.sh $(UNIT_BINS)

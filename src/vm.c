@@ -10,6 +10,14 @@
 #include "dev/uart16550.h"
 #include "util/log.h"
 
+/* Devices drive interrupt lines through here; the engine routes them. */
+static void vm_irq_set(void *opaque, unsigned gsi, int level)
+{
+	struct vm *vm = opaque;
+	if (vm->engine && vm->engine->set_irq && vm->engine_data)
+		vm->engine->set_irq(vm, gsi, level);
+}
+
 int vm_create(struct vm *vm, const struct vm_config *cfg)
 {
 	memset(vm, 0, sizeof(*vm));
@@ -27,8 +35,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	}
 
 	/* Legacy devices at their PC addresses (design.md, machine model). */
+	struct irq_line com1_irq = { vm_irq_set, vm, UART_COM1_IRQ };
 	r = uart16550_create(&vm->bus, UART_COM1_BASE,
-			     cfg->console == CONSOLE_SERIAL ? STDOUT_FILENO : -1, NULL, &vm->uart);
+			     cfg->console == CONSOLE_SERIAL ? STDOUT_FILENO : -1, &com1_irq, &vm->uart);
 	if (r == 0)
 		r = debug_exit_create(&vm->bus, DEBUG_EXIT_PORT, vm, &vm->debug_exit);
 	if (r < 0) {

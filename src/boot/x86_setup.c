@@ -57,7 +57,7 @@ static int write_long64_tables(const struct guest_mem *mem, const char **why)
 		top = GUEST_MEM_HIGH_START;
 	uint64_t gib = (top + (1ULL << 30) - 1) >> 30;
 	if (gib > BOOT_PD_COUNT) {
-		*why = "long64: vmon's boot page tables identity-map at most 10 GiB of address space "
+		*why = "vmon's boot page tables identity-map at most 10 GiB of address space "
 		       "(--mem 9G at the most)";
 		return -EINVAL;
 	}

@@ -17,6 +17,10 @@ struct cpu_engine {
 	/* Makes every vCPU leave its loop and waits for it. Idempotent. */
 	void (*stop)(struct vm *vm);
 	void (*destroy)(struct vm *vm);
+	/* Drives interrupt line gsi (ISA IRQ n = GSI n) to level. Called by
+	 * devices from any thread through vm_irq_set(); optional until the
+	 * engine has interrupt controllers. */
+	void (*set_irq)(struct vm *vm, unsigned gsi, int level);
 };
 
 extern const struct cpu_engine kvm_engine;

@@ -1,0 +1,87 @@
+/* The command line: options into vm_config, every error names its option. */
+#include "cli.h"
+#include "unit.h"
+
+static enum cli_action parse(struct vm_config *cfg, char *err, const char *const *args)
+{
+	char *argv[32];
+	int argc = 0;
+	argv[argc++] = (char *)"vmon";
+	while (*args)
+		argv[argc++] = (char *)*args++;
+	argv[argc] = NULL;
+	return cli_parse(argc, argv, cfg, err, 256);
+}
+
+#define PARSE(...) parse(&cfg, err, (const char *const[]){ __VA_ARGS__, NULL })
+
+int main(void)
+{
+	struct vm_config cfg;
+	char err[256];
+
+	CHECK_EQ(PARSE("--help"), CLI_HELP);
+	CHECK_EQ(PARSE("--version"), CLI_VERSION);
+	CHECK_EQ(PARSE("run", "--help"), CLI_RUN_HELP);
+	CHECK_EQ(PARSE("frob"), CLI_ERROR);
+	CHECK(strstr(err, "frob") != NULL);
+
+	CHECK_EQ(PARSE("run", "--raw", "g.bin", "--mode", "long64"), CLI_RUN);
+	CHECK_EQ(cfg.mode, BOOT_MODE_LONG64);
+	CHECK_EQ(cfg.addr, 0x10000);
+	CHECK_EQ(cfg.entry, 0x10000);          /* entry defaults to the load address */
+	CHECK_EQ(cfg.mem_size, 256ULL << 20);
+	CHECK_EQ(cfg.cpus, 1);
+	CHECK_EQ(cfg.accel, ACCEL_KVM);
+	CHECK_EQ(cfg.console, CONSOLE_SERIAL);
+
+	CHECK_EQ(PARSE("run", "--raw", "g.bin", "--mode=real", "--addr", "0x7c00", "--mem=1M", "--cpus", "4",
+		       "--accel", "emu", "--console", "none", "--log-level", "debug"), CLI_RUN);
+	CHECK_EQ(cfg.mode, BOOT_MODE_REAL);
+	CHECK_EQ(cfg.addr, 0x7c00);
+	CHECK_EQ(cfg.entry, 0x7c00);
+	CHECK_EQ(cfg.mem_size, 1ULL << 20);
+	CHECK_EQ(cfg.cpus, 4);
+	CHECK_EQ(cfg.accel, ACCEL_EMU);
+	CHECK_EQ(cfg.console, CONSOLE_NONE);
+	CHECK_EQ(cfg.log_level, LOG_DEBUG);
+
+	CHECK_EQ(PARSE("run", "--raw", "g.bin", "--mode", "prot32", "--entry", "0x10010"), CLI_RUN);
+	CHECK_EQ(cfg.entry, 0x10010);
+
+	CHECK_EQ(PARSE("run", "--kernel", "k.elf", "--append", "a b c", "--initrd", "i.img"), CLI_RUN);
+	CHECK(strcmp(cfg.kernel, "k.elf") == 0 && strcmp(cfg.append, "a b c") == 0);
+
+	/* Errors name the option and the bad value. */
+	struct { const char *const *args; const char *needle; } errors[] = {
+		{ (const char *const[]){ "run", "--raw", "g", "--mode", "x86", NULL }, "--mode: unknown mode 'x86'" },
+		{ (const char *const[]){ "run", "--raw", "g", NULL }, "--mode" },
+		{ (const char *const[]){ "run", "--raw", "g", "--mode", "real", "--mem", "0", NULL }, "--mem: '0'" },
+		{ (const char *const[]){ "run", "--raw", "g", "--mode", "real", "--mem", "1000", NULL }, "--mem: '1000'" },
+		{ (const char *const[]){ "run", "--raw", "g", "--mode", "real", "--mem", "65G", NULL }, "--mem: '65G'" },
+		{ (const char *const[]){ "run", "--raw", "g", "--mode", "real", "--mem", "1048577", NULL }, "--mem" },
+		{ (const char *const[]){ "run", "--raw", "g", "--mode", "real", "--cpus", "0", NULL }, "--cpus: '0'" },
+		{ (const char *const[]){ "run", "--raw", "g", "--mode", "real", "--cpus", "65", NULL }, "--cpus: '65'" },
+		{ (const char *const[]){ "run", "--raw", "g", "--mode", "real", "--accel", "tcg", NULL }, "--accel: unknown engine 'tcg'" },
+		{ (const char *const[]){ "run", "--raw", "g", "--mode", "real", "--addr", "x", NULL }, "--addr: 'x'" },
+		{ (const char *const[]){ "run", "--raw", "g", "--mode", "real", "--console", "vga", NULL }, "--console" },
+		{ (const char *const[]){ "run", "--raw", "g", "--mode", "real", "--log-level", "loud", NULL }, "--log-level" },
+		{ (const char *const[]){ "run", "--raw", "g", "--mode", "real", "--mem", NULL }, "--mem: missing value" },
+		{ (const char *const[]){ "run", "--raw", "g", "--kernel", "k", "--mode", "real", NULL }, "exclude" },
+		{ (const char *const[]){ "run", "--kernel", "k", "--mode", "real", NULL }, "--mode: only with --raw" },
+		{ (const char *const[]){ "run", "--raw", "g", "--mode", "real", "--initrd", "i", NULL }, "--initrd" },
+		{ (const char *const[]){ "run", NULL }, "nothing to boot" },
+		{ (const char *const[]){ "run", "--bogus", NULL }, "--bogus" },
+		{ (const char *const[]){ "run", "stray", NULL }, "stray" },
+		{ (const char *const[]){ "run", "--raw", "", "--mode", "real", NULL }, "--raw: empty" },
+	};
+	for (unsigned i = 0; i < sizeof(errors) / sizeof(errors[0]); i++) {
+		enum cli_action a = parse(&cfg, err, errors[i].args);
+		CHECK_EQ(a, CLI_ERROR);
+		if (!strstr(err, errors[i].needle)) {
+			fprintf(stderr, "case %u: error '%s' lacks '%s'\n", i, err, errors[i].needle);
+			CHECK(0);
+		}
+	}
+	return unit_report("cli");
+}
