@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Every benchmark, one after the other (`make bench`).
+set -u
+cd "$(dirname "$0")/.."
+st=0
+echo "== bench/exits"
+bench/exits || st=1
+exit $st
