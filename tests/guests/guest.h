@@ -14,9 +14,10 @@
 .endm
 
 /* puts: prints the NUL-terminated string at (e/r)si. Assembles for 16-,
- * 32- and 64-bit code alike. Clobbers ax, dx, si. */
-.macro DEFINE_PUTS
-puts:
+ * 32- and 64-bit code alike (define one per code size with another name).
+ * Clobbers ax, dx, si. */
+.macro DEFINE_PUTS name=puts
+\name:
 1:	lodsb
 	test %al, %al
 	jz 3f

@@ -64,6 +64,7 @@ raw hello long64 33
 raw hello long64 33 --mem 2G
 raw hello long64 33 --mem 8G
 raw hello real 33 --mem 1M
+raw modeswitch real 33
 raw exitcode prot32 255
 raw triple prot32 4
 raw smp prot32 33 --cpus 4
