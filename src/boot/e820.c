@@ -1,0 +1,37 @@
+#include "boot/e820.h"
+
+#include "mem/guest_mem.h"
+
+static void add(struct e820_entry *out, unsigned max, unsigned *n, uint64_t start, uint64_t end,
+		uint32_t type)
+{
+	if (end <= start)
+		return;
+	if (*n < max)
+		out[*n] = (struct e820_entry){ .addr = start, .size = end - start, .type = type };
+	(*n)++;
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+unsigned e820_build(uint64_t ram_size, struct e820_entry *out, unsigned max)
+{
+	unsigned n = 0;
+	/* Low RAM is backed up to min(RAM, 3G) (guest_mem.h); the legacy hole
+	 * hides what lies between 640 KiB and 1 MiB. */
+	uint64_t low_top = min_u64(ram_size, GUEST_MEM_HOLE_START);
+
+	add(out, max, &n, 0, min_u64(low_top, E820_LEGACY_HOLE_START), E820_USABLE);
+	add(out, max, &n, E820_LEGACY_HOLE_START, E820_LEGACY_HOLE_END, E820_RESERVED);
+	add(out, max, &n, E820_LEGACY_HOLE_END, low_top, E820_USABLE);
+	add(out, max, &n, GUEST_MEM_HOLE_START, GUEST_MEM_HIGH_START, E820_RESERVED);
+	if (ram_size > GUEST_MEM_HOLE_START) {
+		/* Clamped so that no size can wrap the end address. */
+		uint64_t high = min_u64(ram_size - GUEST_MEM_HOLE_START, UINT64_MAX - GUEST_MEM_HIGH_START);
+		add(out, max, &n, GUEST_MEM_HIGH_START, GUEST_MEM_HIGH_START + high, E820_USABLE);
+	}
+	return n;
+}

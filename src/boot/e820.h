@@ -1,0 +1,37 @@
+/* The machine's memory map as a BIOS e820 table would report it (design.md,
+ * "Machine model"). Pure: no guest memory is touched. Multiboot and the Linux
+ * boot protocol both describe RAM to the guest from this one table. */
+#ifndef VMON_BOOT_E820_H
+#define VMON_BOOT_E820_H
+
+#include <stdint.h>
+
+/* Entry types (ACPI 6.x §15 "System Address Map Interfaces", AddressRangeMemory
+ * and AddressRangeReserved); Multiboot's mmap uses the same numbers. */
+#define E820_USABLE   1u
+#define E820_RESERVED 2u
+
+/* The most entries e820_build() ever produces. */
+#define E820_MAX_ENTRIES 5u
+
+#define E820_LEGACY_HOLE_START 0xA0000ULL  /* 640 KiB: VGA and BIOS area */
+#define E820_LEGACY_HOLE_END   0x100000ULL /* 1 MiB */
+
+struct e820_entry {
+	uint64_t addr;
+	uint64_t size;
+	uint32_t type;
+};
+
+/* Fills out[] with the map for ram_size bytes of guest RAM, in address order,
+ * without empty ranges:
+ *   [0, 640K)            usable (less if RAM is smaller)
+ *   [640K, 1M)           reserved: the legacy hole
+ *   [1M, min(RAM, 3G))   usable
+ *   [3G, 4G)             reserved: the MMIO hole (PCI, IOAPIC, LAPIC)
+ *   [4G, 4G + RAM - 3G)  usable, when RAM is larger than 3 GiB
+ * Writes at most max entries and returns how many the map has (like
+ * snprintf: a return above max means out[] was too small). */
+unsigned e820_build(uint64_t ram_size, struct e820_entry *out, unsigned max);
+
+#endif
