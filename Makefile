@@ -38,7 +38,7 @@ GUEST_BINS := $(patsubst $(GUEST_DIR)/%.S,$(BUILD)/guests/%.bin,$(G_RAW16) $(G_R
 GUEST_ASFLAGS := -I$(GUEST_DIR) -nostdlib -ffreestanding -fno-pic -no-pie -Wl,--no-warn-rwx-segments
 
 .PHONY: all check test unit system bench clean guests
-all: $(BUILD)/vmon guests $(UNIT_BINS) $(BENCH_BINS)
+all: $(BUILD)/vmon guests $(UNIT_BINS) $(BENCH_BINS) $(BUILD)/tests/difftest/gen
 guests: $(GUEST_BINS)
 
 $(BUILD)/%.o: %.c
@@ -77,6 +77,12 @@ $(BUILD)/guests/%.elf: $(GUEST_DIR)/%.S $(wildcard $(GUEST_DIR)/*.h)
 	@echo "  GUEST   $@"
 	@$(CC) $(if $(filter %.elf64.S,$<),-m64,-m32 -Wl,-m,elf_i386) $(GUEST_ASFLAGS) \
 		-Wl,-Ttext=0x100000 -Wl,--build-id=none -Wl,-z,max-page-size=4096 -Wl,-z,noseparate-code -o $@ $<
+
+# The differential-test generator is a host tool (tests/difftest/run.sh).
+$(BUILD)/tests/difftest/gen: tests/difftest/gen.c
+	@mkdir -p $(dir $@)
+	@echo "  GEN     $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $< $(LDLIBS)
 
 unit: $(UNIT_BINS)
 	@tests/unit/run.sh $(UNIT_BINS)
