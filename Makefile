@@ -33,7 +33,14 @@ G_RAW32    := $(wildcard $(GUEST_DIR)/*.prot32.S $(GUEST_DIR)/*.paged32.S)
 G_RAW64    := $(wildcard $(GUEST_DIR)/*.long64.S)
 G_ELF32    := $(wildcard $(GUEST_DIR)/*.elf32.S $(GUEST_DIR)/*.multiboot.S)
 G_ELF64    := $(wildcard $(GUEST_DIR)/*.elf64.S)
+G_C64      := $(wildcard $(GUEST_DIR)/*.long64.c)
+GUEST_LIB  := $(GUEST_DIR)/lib/start64.S $(GUEST_DIR)/lib/guestlib.c
+# C guests: freestanding, no SSE (KVM here emulates ring 0 and lacks SSE there).
+GUEST_CFLAGS := -m64 -O2 -ffreestanding -nostdlib -fno-pic -no-pie -mno-red-zone -mgeneral-regs-only \
+	-fno-stack-protector -fno-asynchronous-unwind-tables -fcf-protection=none -Wall -Wextra -Werror \
+	-I$(GUEST_DIR) -Wl,--build-id=none -Wl,--no-warn-rwx-segments -T $(GUEST_DIR)/lib/long64.ld
 GUEST_BINS := $(patsubst $(GUEST_DIR)/%.S,$(BUILD)/guests/%.bin,$(G_RAW16) $(G_RAW32) $(G_RAW64)) \
+	      $(patsubst $(GUEST_DIR)/%.c,$(BUILD)/guests/%.bin,$(G_C64)) \
 	      $(patsubst $(GUEST_DIR)/%.S,$(BUILD)/guests/%.elf,$(G_ELF32) $(G_ELF64))
 GUEST_ASFLAGS := -I$(GUEST_DIR) -nostdlib -ffreestanding -fno-pic -no-pie -Wl,--no-warn-rwx-segments
 
@@ -71,6 +78,11 @@ $(BUILD)/guests/%.bin: $(GUEST_DIR)/%.S $(wildcard $(GUEST_DIR)/*.h)
 	@echo "  GUEST   $@"
 	@$(CC) $(if $(filter %.long64.S,$<),-m64,-m32 -Wl,-m,elf_i386) $(GUEST_ASFLAGS) \
 		-Wl,-Ttext=0x10000 -Wl,-N -Wl,--build-id=none -o $@.elf $<
+	@objcopy -O binary $@.elf $@
+$(BUILD)/guests/%.long64.bin: $(GUEST_DIR)/%.long64.c $(GUEST_LIB) $(wildcard $(GUEST_DIR)/lib/*)
+	@mkdir -p $(dir $@)
+	@echo "  GUEST   $@"
+	@$(CC) $(GUEST_CFLAGS) -o $@.elf $(GUEST_LIB) $<
 	@objcopy -O binary $@.elf $@
 $(BUILD)/guests/%.elf: $(GUEST_DIR)/%.S $(wildcard $(GUEST_DIR)/*.h)
 	@mkdir -p $(dir $@)

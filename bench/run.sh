@@ -5,4 +5,6 @@ cd "$(dirname "$0")/.."
 st=0
 echo "== bench/exits"
 bench/exits || st=1
+echo "== bench/emu"
+bench/emu/run || st=1
 exit $st

@@ -1,0 +1,62 @@
+#include "guestlib.h"
+
+#include <stdarg.h>
+
+void putc_(char c)
+{
+	while (!(inb(0x3fd) & 0x20))
+		;
+	outb(0x3f8, (uint8_t)c);
+}
+
+void puts_(const char *s)
+{
+	while (*s)
+		putc_(*s++);
+}
+
+void puthex(uint64_t v, int digits)
+{
+	for (int i = digits - 1; i >= 0; i--)
+		putc_("0123456789abcdef"[(v >> (i * 4)) & 0xf]);
+}
+
+void print(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	for (; *fmt; fmt++) {
+		if (*fmt != '%') {
+			putc_(*fmt);
+			continue;
+		}
+		fmt++;
+		int width = 0;
+		while (*fmt >= '0' && *fmt <= '9')
+			width = width * 10 + (*fmt++ - '0');
+		switch (*fmt) {
+		case 's': {
+			const char *s = va_arg(ap, const char *);
+			int n = 0;
+			while (s[n])
+				n++;
+			puts_(s);
+			for (; n < width; n++)
+				putc_(' ');
+			break;
+		}
+		case 'c': putc_((char)va_arg(ap, int)); break;
+		case 'x': puthex(va_arg(ap, uint64_t), width ? width : 16); break;
+		case '%': putc_('%'); break;
+		default: putc_('?'); break;
+		}
+	}
+	va_end(ap);
+}
+
+void guest_exit(uint8_t code)
+{
+	outb(0xf4, code);
+	for (;;)
+		__asm__ volatile("hlt");
+}

@@ -1,0 +1,23 @@
+/* The few services a freestanding C test guest needs: port I/O, COM1
+ * output (polling LSR like a driver), hex numbers, and the debug exit. */
+#ifndef VMON_GUESTLIB_H
+#define VMON_GUESTLIB_H
+
+#include <stdint.h>
+
+static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }
+static inline uint8_t inb(uint16_t port)
+{
+	uint8_t v;
+	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+void putc_(char c);
+void puts_(const char *s);
+void puthex(uint64_t v, int digits);
+/* printf-like, only %s, %c, %x (with optional width 1-16, zero padded). */
+void print(const char *fmt, ...);
+__attribute__((noreturn)) void guest_exit(uint8_t code);
+
+#endif
