@@ -32,6 +32,9 @@ static int run(const struct vm_config *cfg)
 		return 2;
 	}
 	if (vm.engine->start(&vm) < 0) {
+		/* Threads already started must see the run as over before stop()
+		 * kicks them, or they would re-enter their loop forever. */
+		vm_request_stop(&vm, VM_OUTCOME_SETUP, 0);
 		vm.engine->stop(&vm);
 		vm.engine->destroy(&vm);
 		vm_destroy(&vm);

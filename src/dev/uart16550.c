@@ -94,9 +94,12 @@ static void transmit(struct uart16550 *u, uint8_t c)
 	if (u->mcr & MCR_LOOP) {
 		rx_push(u, c);
 	} else if (u->out_fd >= 0) {
+		/* A blocking write: output is never dropped while the reader is
+		 * slow. EINTR only comes from the engine's stop kick: give up then,
+		 * so a stopped reader cannot keep vmon from exiting. */
 		for (;;) {
 			ssize_t n = write(u->out_fd, &c, 1);
-			if (n == 1 || (n < 0 && errno != EINTR && errno != EAGAIN))
+			if (n == 1 || (n < 0 && errno != EAGAIN))
 				break;
 		}
 	}

@@ -174,11 +174,14 @@ static int kvm_create(struct vm *vm)
 	if ((r = create_platform(ks)) < 0 || (r = add_memory(ks)) < 0)
 		return r;
 
-	/* The kick signal only interrupts KVM_RUN: no SA_RESTART. */
+	/* No SA_RESTART: besides KVM_RUN (which never restarts), a kick must
+	 * also release a vCPU thread blocked in a device's write() to a full
+	 * stdout, which then gives up with EINTR (see uart16550.c). */
 	struct sigaction sa = { .sa_handler = kick_handler };
 	sigemptyset(&sa.sa_mask);
 	sigaction(KVM_KICK_SIGNAL, &sa, NULL);
 
+	ks->nvcpus_planned = vm->cfg->cpus;
 	ks->vcpus = calloc(vm->cfg->cpus, sizeof(ks->vcpus[0]));
 	if (!ks->vcpus)
 		return -ENOMEM;

@@ -130,15 +130,19 @@ bool kvm_exit_handle(struct kvm_vcpu *v)
 	case KVM_EXIT_MMIO:
 		return handle_mmio(v);
 	case KVM_EXIT_INTR:
-		return true; /* a signal: the loop re-checks vm_stopping */
+		return true; /* normally reported as EINTR from KVM_RUN instead */
 	case KVM_EXIT_HLT:
-		/* Only without an in-kernel LAPIC; vmon always has one, so this
-		 * means the guest has stopped for good. */
+		/* KVM only exits on HLT without an in-kernel LAPIC, which vmon
+		 * always creates; with one, a halted vCPU waits in the kernel for
+		 * an interrupt, as on hardware. Kept for completeness. */
 		log_info("vCPU %u halted", v->index);
 		vm_request_stop(v->ks->vm, VM_OUTCOME_POWEROFF, 0);
 		return false;
 	case KVM_EXIT_SHUTDOWN:
-		kvm_vcpu_crash(v, "triple fault (KVM_EXIT_SHUTDOWN)");
+		/* On AMD, KVM re-INITs the vCPU before this exit: the dump then
+		 * shows the reset state, not the faulting one. */
+		kvm_vcpu_crash(v, "triple fault (KVM_EXIT_SHUTDOWN; on AMD hosts the registers below are "
+				  "the post-INIT state)");
 		return false;
 	case KVM_EXIT_SYSTEM_EVENT:
 		return handle_system_event(v);

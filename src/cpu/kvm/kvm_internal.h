@@ -28,7 +28,8 @@ struct kvm_engine_state {
 	int vm_fd;
 	size_t run_size;        /* KVM_GET_VCPU_MMAP_SIZE */
 	struct kvm_cpuid2 *cpuid; /* KVM_GET_SUPPORTED_CPUID */
-	unsigned nvcpus;
+	unsigned nvcpus;          /* created so far */
+	unsigned nvcpus_planned;  /* --cpus, for the CPUID topology */
 	struct kvm_vcpu *vcpus;
 };
 

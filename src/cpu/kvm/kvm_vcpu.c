@@ -16,9 +16,11 @@ static const char paging_limit_msg[] =
 	"the host's KVM cannot run paging outside long mode (a nested, software-assisted KVM); "
 	"run this guest with --accel emu";
 
-/* The host's supported CPUID, personalised: the APIC id of this vCPU in leaf
- * 1 EBX[31:24] and leaf 0xB/0x1F EDX (SDM vol. 2A, CPUID), and the
- * hypervisor-present bit (leaf 1 ECX[31]). */
+/* The host's supported CPUID, personalised (api.rst, "CPU topology": the
+ * APIC id must differ per vCPU): the APIC id in leaf 1 EBX[31:24], leaf
+ * 0xB/0x1F EDX and leaf 0x8000001E EAX; the logical-processor count in leaf 1
+ * EBX[23:16] with HTT (EDX[28]) when there is more than one; the
+ * hypervisor-present bit (leaf 1 ECX[31]). SDM vol. 2A, CPUID. */
 static int set_cpuid(struct kvm_vcpu *v)
 {
 	const struct kvm_cpuid2 *src = v->ks->cpuid;
@@ -29,11 +31,16 @@ static int set_cpuid(struct kvm_vcpu *v)
 	memcpy(c, src, bytes);
 	for (unsigned i = 0; i < c->nent; i++) {
 		struct kvm_cpuid_entry2 *e = &c->entries[i];
+		unsigned ncpus = v->ks->nvcpus_planned;
 		if (e->function == 1) {
-			e->ebx = (e->ebx & 0x00ffffff) | (v->index << 24);
+			e->ebx = (e->ebx & 0x0000ffff) | (v->index << 24) | ((ncpus & 0xff) << 16);
+			if (ncpus > 1)
+				e->edx |= 1u << 28;
 			e->ecx |= 1u << 31;
 		} else if (e->function == 0xb || e->function == 0x1f) {
 			e->edx = v->index;
+		} else if (e->function == 0x8000001e) {
+			e->eax = v->index;
 		}
 	}
 	int r = 0;
@@ -50,6 +57,7 @@ int kvm_vcpu_create(struct kvm_engine_state *ks, unsigned index)
 	struct kvm_vcpu *v = &ks->vcpus[index];
 	v->ks = ks;
 	v->index = index;
+	v->fd = -1;
 	v->fd = ioctl(ks->vm_fd, KVM_CREATE_VCPU, (unsigned long)index);
 	if (v->fd < 0) {
 		int e = errno;
@@ -164,7 +172,7 @@ void kvm_vcpu_destroy(struct kvm_vcpu *v, size_t run_size)
 {
 	if (v->run)
 		munmap(v->run, run_size);
-	if (v->fd > 0)
+	if (v->fd >= 0)
 		close(v->fd);
 	v->run = NULL;
 	v->fd = -1;
