@@ -11,6 +11,10 @@
 #define PML4 0x1000
 #define PDPT 0x2000
 #define PD   0x3000
+/* The stack and the data live in pages of their own: a write to a page that
+ * holds code makes a translating emulator (QEMU TCG, a JIT) throw away its
+ * translations, which would measure that instead of the CPU. */
+#define STACK_TOP 0x90000
 
 	.code16
 	.section .boot, "ax"
@@ -83,7 +87,7 @@ pm32:
 	mov %ax, %ds
 	mov %ax, %es
 	mov %ax, %ss
-	mov $0x7c00, %esp
+	mov $STACK_TOP, %esp
 	mov $PML4, %edi
 	xor %eax, %eax
 	mov $(3 * 1024), %ecx
@@ -113,7 +117,7 @@ pm32:
 
 	.code64
 lm64:
-	mov $0x7c00, %rsp
+	mov $STACK_TOP, %rsp
 	/* Clear .bss (the BIOS path leaves RAM as it was). */
 	lea __bss_start(%rip), %rdi
 	lea __bss_end(%rip), %rcx
