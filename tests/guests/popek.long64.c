@@ -200,7 +200,7 @@ static int run_test(const struct test *t)
 	uint64_t v = run_user(t->fn, (uint64_t)(ustack + sizeof(ustack)));
 	print("%10s ", t->name);
 	if (v != 0x80) {
-		print("trapped  %s(%x)\n", exception_name(v), (uint64_t)last.error);
+		print("trapped  %s(%4x)\n", exception_name(v), (uint64_t)last.error);
 		return 1;
 	}
 	uint64_t a = last.rax, d = last.rdx;
@@ -268,8 +268,7 @@ void guest_main(void)
 	unsigned trapped = 0;
 	for (unsigned i = 0; i < NTESTS; i++)
 		trapped += (unsigned)run_test(&tests[i]);
-	print("%x of %x trapped; the silent ones are sensitive but not privileged\n", (uint64_t)trapped,
-	      (uint64_t)NTESTS);
+	print("%d of %d trapped; the silent ones are sensitive but not privileged\n", trapped, (unsigned)NTESTS);
 
 	uint32_t r[4];
 	cpuid(0, 0, r);

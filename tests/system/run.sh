@@ -38,6 +38,12 @@ run_case() {
 			ok "$name [$eng]: host KVM limit reported: $(head -1 "$TMP/err")"
 			continue
 		fi
+		# Lines past KVM_LINES depend on the CPU model (e.g. UMIP): under KVM
+		# they come from the host CPU, so only the part before is compared.
+		if [ "$eng" = kvm ] && [ -n "${KVM_LINES:-}" ]; then
+			head -n "$KVM_LINES" "$TMP/out" >"$TMP/out.cut"; mv "$TMP/out.cut" "$TMP/out"
+			head -n "$KVM_LINES" "$expfile" >"$TMP/exp.cut"; expfile=$TMP/exp.cut
+		fi
 		if [ $st -ne "$want" ]; then
 			bad "$name [$eng]: exit status $st, expected $want"
 			sed 's/^/     stderr: /' "$TMP/err" | head -20
@@ -68,6 +74,7 @@ raw modeswitch real 33
 raw exitcode prot32 255
 raw triple prot32 4
 raw smp prot32 33 --cpus 4
+KVM_LINES=20 raw popek long64 33
 run_case hello.elf32 33 "$EXP/hello.elf32.out" -- --kernel "$G/hello.elf32.elf"
 run_case hello.elf64 33 "$EXP/hello.elf64.out" -- --kernel "$G/hello.elf64.elf"
 run_case mbinfo.multiboot 33 "$EXP/mbinfo.multiboot.out" -- --kernel "$G/mbinfo.multiboot.elf" \

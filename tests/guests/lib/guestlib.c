@@ -46,6 +46,18 @@ void print(const char *fmt, ...)
 			break;
 		}
 		case 'c': putc_((char)va_arg(ap, int)); break;
+		case 'd': {
+			unsigned v = va_arg(ap, unsigned);
+			char buf[12];
+			int n = 0;
+			do {
+				buf[n++] = (char)('0' + v % 10);
+				v /= 10;
+			} while (v);
+			while (n)
+				putc_(buf[--n]);
+			break;
+		}
 		case 'x': puthex(va_arg(ap, uint64_t), width ? width : 16); break;
 		case '%': putc_('%'); break;
 		default: putc_('?'); break;

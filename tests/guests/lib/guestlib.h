@@ -16,7 +16,7 @@ static inline uint8_t inb(uint16_t port)
 void putc_(char c);
 void puts_(const char *s);
 void puthex(uint64_t v, int digits);
-/* printf-like, only %s, %c, %x (with optional width 1-16, zero padded). */
+/* printf-like: %s (width pads), %c, %d (unsigned), %x (uint64_t; width 1-16 digits, default 16). */
 void print(const char *fmt, ...);
 __attribute__((noreturn)) void guest_exit(uint8_t code);
 
