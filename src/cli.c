@@ -81,6 +81,14 @@ static int set_log_level(struct vm_config *cfg, const char *arg, char *err, size
 	return 0;
 }
 
+static int set_trace(struct vm_config *cfg, const char *arg, char *err, size_t errlen)
+{
+	if (!*arg)
+		return fail(err, errlen, "--trace: empty file name");
+	cfg->trace = arg;
+	return 0;
+}
+
 static int set_kernel(struct vm_config *cfg, const char *arg, char *err, size_t errlen)
 {
 	if (!*arg)
@@ -147,6 +155,8 @@ static const struct cli_option options[] = {
 	{ "mem", "SIZE", "guest RAM, e.g. 64M, 2G (default 256M)", set_mem, "Machine" },
 	{ "console", "serial|none", "where COM1 goes (default serial: stdout)", set_console, "Machine" },
 	{ "log-level", "LEVEL", "error|warn|info|debug on stderr (default warn)", set_log_level, "Machine" },
+	{ "trace", "FILE", "emu: one line per instruction (address, bytes, disassembly, changes)", set_trace,
+	  "Machine" },
 	{ "kernel", "FILE", "ELF32, ELF64 or Multiboot image to boot", set_kernel, "Kernel boot" },
 	{ "initrd", "FILE", "initial ramdisk (Linux boot)", set_initrd, "Kernel boot" },
 	{ "append", "CMDLINE", "kernel command line (Multiboot, Linux)", set_append, "Kernel boot" },
@@ -211,6 +221,10 @@ static enum cli_action parse_run(int argc, char **argv, struct vm_config *cfg, c
 	}
 	if (cfg->kernel && cfg->mode_set) {
 		fail(err, errlen, "--mode: only with --raw (a kernel image defines its own entry mode)");
+		return CLI_ERROR;
+	}
+	if (cfg->trace && cfg->accel != ACCEL_EMU) {
+		fail(err, errlen, "--trace: only with --accel emu (KVM runs guest code natively)");
 		return CLI_ERROR;
 	}
 	if (cfg->initrd && !cfg->kernel) {

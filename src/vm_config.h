@@ -22,6 +22,7 @@ struct vm_config {
 	uint64_t mem_size;
 	enum console_kind console;
 	enum log_level log_level;
+	const char *trace;    /* --trace FILE: per-instruction trace (emu only) */
 
 	/* --kernel boot */
 	const char *kernel;

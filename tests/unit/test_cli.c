@@ -74,6 +74,7 @@ int main(void)
 		{ (const char *const[]){ "run", "--bogus", NULL }, "--bogus" },
 		{ (const char *const[]){ "run", "stray", NULL }, "stray" },
 		{ (const char *const[]){ "run", "--raw", "", "--mode", "real", NULL }, "--raw: empty" },
+		{ (const char *const[]){ "run", "--raw", "g", "--mode", "real", "--trace", "t", NULL }, "--trace: only with --accel emu" },
 	};
 	for (unsigned i = 0; i < sizeof(errors) / sizeof(errors[0]); i++) {
 		enum cli_action a = parse(&cfg, err, errors[i].args);
