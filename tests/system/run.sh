@@ -75,6 +75,7 @@ raw exitcode prot32 255
 raw triple prot32 4
 raw smp prot32 33 --cpus 4
 KVM_LINES=20 raw popek long64 33
+raw timer long64 33
 run_case hello.elf32 33 "$EXP/hello.elf32.out" -- --kernel "$G/hello.elf32.elf"
 run_case hello.elf64 33 "$EXP/hello.elf64.out" -- --kernel "$G/hello.elf64.elf"
 run_case mbinfo.multiboot 33 "$EXP/mbinfo.multiboot.out" -- --kernel "$G/mbinfo.multiboot.elf" \
