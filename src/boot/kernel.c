@@ -1,6 +1,7 @@
 /* --kernel: reads the image, tells its format by content and loads it.
- * Order: a Multiboot header wins (a Multiboot kernel is usually also an ELF
- * file), then the ELF magic, then a Linux bzImage ("HdrS" at 0x202). */
+ * Order: a Linux bzImage ("HdrS" at 0x202, boot/linux.c), then a Multiboot
+ * header (a Multiboot kernel is usually also an ELF file), then the ELF
+ * magic. */
 #include "boot/kernel.h"
 
 #include <errno.h>
@@ -10,6 +11,7 @@
 #include "boot/elf.h"
 #include "boot/image_file.h"
 #include "boot/layout.h"
+#include "boot/linux.h"
 #include "boot/multiboot.h"
 #include "boot/x86_setup.h"
 #include "util/log.h"
@@ -188,17 +190,16 @@ int kernel_load(struct vm *vm)
 
 	struct multiboot_header mb;
 	const char *why = NULL;
-	int found = multiboot_find(img.data, img.size, &mb, &why);
-	if (found < 0) {
+	int found = is_bzimage(&img) ? 0 : multiboot_find(img.data, img.size, &mb, &why);
+	if (is_bzimage(&img)) {
+		r = linux_load(vm, &img);
+	} else if (found < 0) {
 		log_error("--kernel %s: %s", path, why);
 		r = found;
 	} else if (found) {
 		r = boot_multiboot(vm, path, &img, &mb);
 	} else if (elf_has_magic(img.data, img.size)) {
 		r = boot_elf(vm, path, &img);
-	} else if (is_bzimage(&img)) {
-		log_error("--kernel %s: Linux bzImage boot is not implemented yet", path);
-		r = -ENOSYS;
 	} else {
 		log_error("--kernel %s: not an ELF, Multiboot or bzImage image", path);
 		r = -ENOEXEC;

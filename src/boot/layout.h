@@ -23,6 +23,14 @@
 #define BOOT_STACK_TOP     0xf000ULL
 #define BOOT_RESERVED_END  0x10000ULL
 
+/* Linux boot (boot/linux.c) uses the same GDT and page-table places (the
+ * identity map covers 4 GiB: page directories 0x4000-0x7fff), then: */
+#define BOOT_LINUX_PARAMS  0x9000ULL  /* struct boot_params, the "zero page" */
+#define BOOT_LINUX_CMDLINE 0xa000ULL  /* command line, up to 4 KiB */
+#define BOOT_LINUX_CMDLINE_MAX 0x1000u
+#define BOOT_LINUX_SEL_CS  0x10       /* __BOOT_CS */
+#define BOOT_LINUX_SEL_DS  0x18       /* __BOOT_DS */
+
 /* GDT selectors vmon installs (flat, base 0, limit 4 GiB, DPL 0). */
 #define BOOT_SEL_CODE32 0x08
 #define BOOT_SEL_DATA   0x10

@@ -48,11 +48,10 @@ static int write_paged32_tables(const struct guest_mem *mem)
 	return 0;
 }
 
-/* 4-level paging with 2 MiB pages identity-mapping max(4 GiB, top of RAM).
- * SDM vol. 3 §4.5. */
-static int write_long64_tables(const struct guest_mem *mem, const char **why)
+/* 4-level paging with 2 MiB pages identity-mapping [0, top) (top at least
+ * 4 GiB). SDM vol. 3 §4.5. */
+static int write_long64_tables(const struct guest_mem *mem, uint64_t top, const char **why)
 {
-	uint64_t top = guest_mem_top(mem);
 	if (top < GUEST_MEM_HIGH_START)
 		top = GUEST_MEM_HIGH_START;
 	uint64_t gib = (top + (1ULL << 30) - 1) >> 30;
@@ -140,7 +139,7 @@ int x86_setup_mode(const struct guest_mem *mem, enum boot_mode mode, uint64_t en
 		}
 		return 0;
 	case BOOT_MODE_LONG64: {
-		int r = write_long64_tables(mem, why);
+		int r = write_long64_tables(mem, guest_mem_top(mem), why);
 		if (r < 0)
 			return r;
 		st->seg[SEG_CS] = flat_seg(BOOT_SEL_CODE64, 0xb, 0, 1);
@@ -154,4 +153,38 @@ int x86_setup_mode(const struct guest_mem *mem, enum boot_mode mode, uint64_t en
 		*why = "unknown mode";
 		return -EINVAL;
 	}
+}
+
+int x86_setup_linux64(const struct guest_mem *mem, uint64_t entry, uint64_t boot_params,
+		      struct x86_state *st, const char **why)
+{
+	/* Linux boot protocol, "64-bit boot protocol": 64-bit mode, paging on,
+	 * the kernel, zero page and command line identity-mapped (vmon maps the
+	 * first 4 GiB), a GDT with flat __BOOT_CS (0x10) and __BOOT_DS (0x18),
+	 * interrupts off, %rsi = boot_params. */
+	int r = x86_setup_mode(mem, BOOT_MODE_PROT32, entry, st, why);
+	if (r < 0)
+		return r;
+	static const uint64_t gdt[] = {
+		0, 0,
+		0x00af9b000000ffffULL, /* 0x10 __BOOT_CS: 64-bit code */
+		0x00cf93000000ffffULL, /* 0x18 __BOOT_DS */
+	};
+	if (guest_mem_write(mem, BOOT_GDT_ADDR, gdt, sizeof(gdt)) < 0 ||
+	    write_long64_tables(mem, GUEST_MEM_HIGH_START, why) < 0) {
+		*why = "cannot write the boot GDT and page tables";
+		return -EFAULT;
+	}
+	st->gdt.limit = sizeof(gdt) - 1;
+	st->seg[SEG_CS] = flat_seg(BOOT_LINUX_SEL_CS, 0xb, 0, 1);
+	struct x86_segment data = flat_seg(BOOT_LINUX_SEL_DS, 3, 1, 0);
+	for (int i = SEG_ES; i <= SEG_GS; i++)
+		if (i != SEG_CS)
+			st->seg[i] = data;
+	st->cr3 = BOOT_PT_ROOT_ADDR;
+	st->cr4 = X86_CR4_PAE | X86_CR4_PSE;
+	st->cr0 |= X86_CR0_PG | X86_CR0_WP;
+	st->efer = X86_EFER_LME | X86_EFER_LMA;
+	st->gpr[RSI] = boot_params;
+	return 0;
 }

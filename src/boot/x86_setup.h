@@ -16,4 +16,10 @@
 int x86_setup_mode(const struct guest_mem *mem, enum boot_mode mode, uint64_t entry,
 		   struct x86_state *st, const char **why);
 
+/* The Linux 64-bit boot protocol's entry state (Documentation/arch/x86/
+ * boot.rst, "64-bit Boot Protocol"): long mode with the first 4 GiB
+ * identity-mapped, __BOOT_CS = 0x10 and __BOOT_DS = 0x18, RSI = boot_params. */
+int x86_setup_linux64(const struct guest_mem *mem, uint64_t entry, uint64_t boot_params,
+		      struct x86_state *st, const char **why);
+
 #endif

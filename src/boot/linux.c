@@ -1,0 +1,231 @@
+/* Linux x86 boot protocol 2.06+ with the 64-bit entry
+ * (Documentation/arch/x86/boot.rst and zero-page.rst). */
+#include "boot/linux.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "boot/e820.h"
+#include "boot/image_file.h"
+#include "boot/layout.h"
+#include "boot/x86_setup.h"
+#include "util/log.h"
+#include "vm.h"
+
+/* Offsets in the file and in boot_params (boot.rst, "The real-mode kernel
+ * header"; zero-page.rst). */
+#define HDR_SETUP_SECTS     0x1f1
+#define HDR_SYSSIZE         0x1f4
+#define HDR_BOOT_FLAG       0x1fe
+#define HDR_JUMP            0x200
+#define HDR_MAGIC           0x202
+#define HDR_VERSION         0x206
+#define HDR_TYPE_OF_LOADER  0x210
+#define HDR_LOADFLAGS       0x211
+#define HDR_RAMDISK_IMAGE   0x218
+#define HDR_RAMDISK_SIZE    0x21c
+#define HDR_HEAP_END_PTR    0x224
+#define HDR_CMD_LINE_PTR    0x228
+#define HDR_INITRD_ADDR_MAX 0x22c
+#define HDR_KERNEL_ALIGN    0x230
+#define HDR_RELOCATABLE     0x234
+#define HDR_XLOADFLAGS      0x236
+#define HDR_CMDLINE_SIZE    0x238
+#define HDR_PREF_ADDRESS    0x258
+#define HDR_INIT_SIZE       0x260
+#define BP_ACPI_RSDP_ADDR   0x070
+#define BP_EXT_RAMDISK_IMAGE 0x0c0
+#define BP_EXT_RAMDISK_SIZE 0x0c4
+#define BP_EXT_CMD_LINE_PTR 0x0c8
+#define BP_E820_ENTRIES     0x1e8
+#define BP_E820_TABLE       0x2d0
+#define BP_E820_MAX         128
+
+#define LOADFLAG_LOADED_HIGH 0x01
+#define LOADFLAG_CAN_USE_HEAP 0x80
+
+static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static uint32_t rd32(const uint8_t *p) { return (uint32_t)rd16(p) | (uint32_t)rd16(p + 2) << 16; }
+static uint64_t rd64(const uint8_t *p) { return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32; }
+static void wr16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static void wr32(uint8_t *p, uint32_t v) { wr16(p, (uint16_t)v); wr16(p + 2, (uint16_t)(v >> 16)); }
+static void wr64(uint8_t *p, uint64_t v) { wr32(p, (uint32_t)v); wr32(p + 4, (uint32_t)(v >> 32)); }
+
+int linux_parse(const uint8_t *img, size_t len, struct linux_image *out, const char **why)
+{
+	memset(out, 0, sizeof(*out));
+	if (len < HDR_INIT_SIZE + 4) {
+		*why = "bzImage: file too short for a setup header";
+		return -EINVAL;
+	}
+	if (memcmp(img + HDR_MAGIC, "HdrS", 4) != 0) {
+		*why = "bzImage: no \"HdrS\" setup-header signature at 0x202";
+		return -EINVAL;
+	}
+	if (rd16(img + HDR_BOOT_FLAG) != 0xaa55) {
+		*why = "bzImage: boot flag at 0x1fe is not 0xAA55";
+		return -EINVAL;
+	}
+	out->version = rd16(img + HDR_VERSION);
+	if (out->version < LINUX_MIN_PROTOCOL) {
+		*why = "bzImage: boot protocol older than 2.06";
+		return -EINVAL;
+	}
+	out->header_end = HDR_MAGIC + img[HDR_JUMP + 1];
+	if (out->header_end > len || out->header_end < HDR_CMDLINE_SIZE + 4) {
+		*why = "bzImage: setup header length out of range";
+		return -EINVAL;
+	}
+	out->xloadflags = out->version >= 0x20c ? rd16(img + HDR_XLOADFLAGS) : 0;
+	if (!(out->xloadflags & LINUX_XLF_KERNEL_64)) {
+		*why = "bzImage: the kernel has no 64-bit entry point (protocol 2.12 XLF_KERNEL_64)";
+		return -EINVAL;
+	}
+	out->setup_sects = img[HDR_SETUP_SECTS] ? img[HDR_SETUP_SECTS] : 4;
+	out->loadflags = img[HDR_LOADFLAGS];
+	if (!(out->loadflags & LOADFLAG_LOADED_HIGH)) {
+		*why = "bzImage: not a high-loaded (bzImage) kernel";
+		return -EINVAL;
+	}
+	out->pm_offset = ((size_t)out->setup_sects + 1) * 512;
+	uint64_t syssize = (uint64_t)rd32(img + HDR_SYSSIZE) * 16;
+	if (out->pm_offset >= len || syssize == 0 || syssize > len - out->pm_offset) {
+		*why = "bzImage: file is truncated (shorter than setup + syssize)";
+		return -EINVAL;
+	}
+	out->pm_size = len - out->pm_offset;
+	out->initrd_addr_max = rd32(img + HDR_INITRD_ADDR_MAX);
+	out->kernel_alignment = rd32(img + HDR_KERNEL_ALIGN);
+	out->relocatable = img[HDR_RELOCATABLE] != 0;
+	out->cmdline_size = rd32(img + HDR_CMDLINE_SIZE);
+	out->pref_address = out->version >= 0x20a ? rd64(img + HDR_PREF_ADDRESS) : 0x100000;
+	out->init_size = out->version >= 0x20a ? rd32(img + HDR_INIT_SIZE) : 0;
+	if (out->init_size < out->pm_size)
+		out->init_size = (uint32_t)out->pm_size;
+	if (out->kernel_alignment == 0 || (out->kernel_alignment & (out->kernel_alignment - 1))) {
+		*why = "bzImage: kernel_alignment is not a power of two";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int linux_place(const struct linux_image *li, uint64_t low_ram_top, uint64_t initrd_size,
+		struct linux_layout *out, const char **why)
+{
+	memset(out, 0, sizeof(*out));
+	uint64_t addr = li->pref_address;
+	if (addr < 0x100000 || addr + li->init_size > low_ram_top) {
+		if (!li->relocatable) {
+			*why = "the kernel must load at its preferred address, which does not fit in RAM";
+			return -ENOMEM;
+		}
+		/* The lowest aligned address at or above 1 MiB. */
+		addr = (0x100000 + li->kernel_alignment - 1) & ~((uint64_t)li->kernel_alignment - 1);
+	}
+	if (addr + li->init_size > low_ram_top) {
+		*why = "guest RAM is too small for this kernel (it needs init_size bytes above its load address)";
+		return -ENOMEM;
+	}
+	out->kernel_addr = addr;
+	if (initrd_size) {
+		uint64_t top = low_ram_top;
+		if ((uint64_t)li->initrd_addr_max + 1 < top)
+			top = (uint64_t)li->initrd_addr_max + 1;
+		uint64_t floor = addr + li->init_size;
+		if (initrd_size > top || ((top - initrd_size) & ~0xfffULL) < floor) {
+			*why = "the initrd does not fit in RAM between the kernel and initrd_addr_max";
+			return -ENOMEM;
+		}
+		out->initrd_addr = (top - initrd_size) & ~0xfffULL;
+		out->initrd_size = initrd_size;
+	}
+	return 0;
+}
+
+void linux_build_boot_params(uint8_t *bp, const uint8_t *img, const struct linux_image *li,
+			     const struct linux_layout *lay, uint64_t cmdline_addr, uint64_t ram_size,
+			     uint64_t rsdp_addr)
+{
+	memset(bp, 0, 4096);
+	memcpy(bp + HDR_SETUP_SECTS, img + HDR_SETUP_SECTS, li->header_end - HDR_SETUP_SECTS);
+	bp[HDR_TYPE_OF_LOADER] = 0xff; /* "undefined" boot loader id */
+	bp[HDR_LOADFLAGS] = (uint8_t)(li->loadflags | LOADFLAG_CAN_USE_HEAP);
+	wr16(bp + HDR_HEAP_END_PTR, 0xfe00 - 0x200);
+	wr32(bp + HDR_CMD_LINE_PTR, (uint32_t)cmdline_addr);
+	wr32(bp + BP_EXT_CMD_LINE_PTR, (uint32_t)(cmdline_addr >> 32));
+	wr32(bp + HDR_RAMDISK_IMAGE, (uint32_t)lay->initrd_addr);
+	wr32(bp + HDR_RAMDISK_SIZE, (uint32_t)lay->initrd_size);
+	wr32(bp + BP_EXT_RAMDISK_IMAGE, (uint32_t)(lay->initrd_addr >> 32));
+	wr32(bp + BP_EXT_RAMDISK_SIZE, (uint32_t)(lay->initrd_size >> 32));
+	if (rsdp_addr && li->version >= 0x20e)
+		wr64(bp + BP_ACPI_RSDP_ADDR, rsdp_addr);
+
+	struct e820_entry map[E820_MAX_ENTRIES];
+	unsigned n = e820_build(ram_size, map, E820_MAX_ENTRIES);
+	if (n > E820_MAX_ENTRIES)
+		n = E820_MAX_ENTRIES;
+	bp[BP_E820_ENTRIES] = (uint8_t)n;
+	for (unsigned i = 0; i < n && i < BP_E820_MAX; i++) {
+		uint8_t *e = bp + BP_E820_TABLE + i * 20;
+		wr64(e, map[i].addr);
+		wr64(e + 8, map[i].size);
+		wr32(e + 16, map[i].type);
+	}
+}
+
+int linux_load(struct vm *vm, const struct image_file *img)
+{
+	const struct vm_config *cfg = vm->cfg;
+	const char *path = cfg->kernel, *why = NULL;
+	struct linux_image li;
+	int r = linux_parse(img->data, img->size, &li, &why);
+	if (r < 0) {
+		log_error("--kernel %s: %s", path, why);
+		return r;
+	}
+	const char *cmdline = cfg->append ? cfg->append : "";
+	size_t cmdlen = strlen(cmdline);
+	uint32_t cmdmax = li.cmdline_size < BOOT_LINUX_CMDLINE_MAX - 1 ? li.cmdline_size : BOOT_LINUX_CMDLINE_MAX - 1;
+	if (cmdlen > cmdmax) {
+		log_error("--append: the command line is %zu bytes; this kernel takes at most %u", cmdlen, cmdmax);
+		return -E2BIG;
+	}
+
+	struct image_file initrd = { 0 };
+	if (cfg->initrd) {
+		r = image_file_read("--initrd", cfg->initrd, vm->mem.size, &initrd);
+		if (r < 0)
+			return r;
+	}
+	/* The kernel and initrd go below the 3 GiB hole (initrd_addr_max is
+	 * below 4 GiB anyway). */
+	uint64_t low_top = vm->mem.region[0].size;
+	struct linux_layout lay;
+	r = linux_place(&li, low_top, initrd.size, &lay, &why);
+	if (r < 0) {
+		log_error("%s %s: %s (--mem %llu MiB)", initrd.size && strstr(why, "initrd") ? "--initrd" : "--kernel",
+			  initrd.size && strstr(why, "initrd") ? cfg->initrd : path, why,
+			  (unsigned long long)(vm->mem.size >> 20));
+		image_file_free(&initrd);
+		return r;
+	}
+	guest_mem_write(&vm->mem, lay.kernel_addr, img->data + li.pm_offset, li.pm_size);
+	if (initrd.size)
+		guest_mem_write(&vm->mem, lay.initrd_addr, initrd.data, initrd.size);
+	image_file_free(&initrd);
+	guest_mem_write(&vm->mem, BOOT_LINUX_CMDLINE, cmdline, cmdlen + 1);
+
+	uint8_t *bp = guest_mem_ptr(&vm->mem, BOOT_LINUX_PARAMS, 4096);
+	if (!bp)
+		return -EFAULT;
+	linux_build_boot_params(bp, img->data, &li, &lay, BOOT_LINUX_CMDLINE, vm->mem.size, vm->acpi_rsdp);
+	r = x86_setup_linux64(&vm->mem, lay.kernel_addr + 0x200, BOOT_LINUX_PARAMS, &vm->boot_state, &why);
+	if (r < 0) {
+		log_error("--kernel %s: %s", path, why);
+		return r;
+	}
+	log_info("linux: protocol %u.%02u, kernel at 0x%llx (init_size %u MiB), initrd at 0x%llx (%llu bytes)",
+		 li.version >> 8, li.version & 0xff, (unsigned long long)lay.kernel_addr, li.init_size >> 20,
+		 (unsigned long long)lay.initrd_addr, (unsigned long long)lay.initrd_size);
+	return 0;
+}
