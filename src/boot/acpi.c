@@ -1,0 +1,214 @@
+/* ACPI table builder. Layouts: ACPI 6.5 §5.2.5.3 (RSDP), §5.2.6 (header),
+ * §5.2.7-8 (RSDT/XSDT), §5.2.9 (FADT, revision 6), §5.2.10 (FACS), §5.2.12
+ * (MADT), §5.2.11.1 (DSDT). */
+#include "boot/acpi.h"
+
+#include <string.h>
+
+#include "boot/aml.h"
+
+static void w8(uint8_t *p, uint8_t v) { p[0] = v; }
+static void w16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static void w32(uint8_t *p, uint32_t v) { w16(p, (uint16_t)v); w16(p + 2, (uint16_t)(v >> 16)); }
+static void w64(uint8_t *p, uint64_t v) { w32(p, (uint32_t)v); w32(p + 4, (uint32_t)(v >> 32)); }
+
+uint8_t acpi_checksum(const uint8_t *p, size_t n)
+{
+	uint8_t s = 0;
+	for (size_t i = 0; i < n; i++)
+		s = (uint8_t)(s + p[i]);
+	return s;
+}
+
+/* The 36-byte System Description Table Header; the checksum is set last. */
+static void header(uint8_t *t, const char *sig, uint32_t len, uint8_t rev)
+{
+	memcpy(t, sig, 4);
+	w32(t + 4, len);
+	w8(t + 8, rev);
+	memcpy(t + 10, "VMON  ", 6);       /* OEMID */
+	memcpy(t + 16, "VMONVM  ", 8);     /* OEM Table ID */
+	w32(t + 24, 1);                    /* OEM Revision */
+	memcpy(t + 28, "VMON", 4);         /* Creator ID */
+	w32(t + 32, 1);                    /* Creator Revision */
+}
+
+static void finish(uint8_t *t)
+{
+	uint32_t len = (uint32_t)(t[4] | t[5] << 8 | t[6] << 16 | (uint32_t)t[7] << 24);
+	t[9] = 0;
+	t[9] = (uint8_t)(0x100 - acpi_checksum(t, len));
+}
+
+/* Generic Address Structure (§5.2.3.2) for a system-I/O register. */
+static void gas_io(uint8_t *g, uint8_t bit_width, uint8_t access_size, uint64_t port)
+{
+	w8(g, 1);              /* address space: system I/O */
+	w8(g + 1, bit_width);
+	w8(g + 2, 0);          /* bit offset */
+	w8(g + 3, access_size); /* 1 byte, 2 word, 3 dword */
+	w64(g + 4, port);
+}
+
+struct builder {
+	uint8_t *buf;
+	size_t cap, used;
+	uint64_t base;
+};
+
+/* Reserves n bytes aligned to align; returns the offset or (size_t)-1. */
+static size_t take(struct builder *b, size_t n, size_t align)
+{
+	size_t off = (b->used + align - 1) & ~(align - 1);
+	if (off > b->cap || n > b->cap - off)
+		return (size_t)-1;
+	memset(b->buf + off, 0, n);
+	b->used = off + n;
+	return off;
+}
+
+static size_t build_dsdt(struct builder *b)
+{
+	uint8_t aml[64];
+	struct aml_buf a;
+	aml_init(&a, aml, sizeof(aml));
+	/* \_S5: SLP_TYPa, SLP_TYPb, reserved, reserved (§7.4.2, "\_Sx"). */
+	const uint64_t s5[] = { ACPI_S5_SLP_TYP, ACPI_S5_SLP_TYP, 0, 0 };
+	aml_name_package(&a, "_S5_", s5, 4);
+	if (a.overflow)
+		return (size_t)-1;
+	size_t off = take(b, 36 + a.len, 16);
+	if (off == (size_t)-1)
+		return off;
+	uint8_t *t = b->buf + off;
+	header(t, "DSDT", (uint32_t)(36 + a.len), 2);
+	memcpy(t + 36, aml, a.len);
+	finish(t);
+	return off;
+}
+
+static size_t build_facs(struct builder *b)
+{
+	size_t off = take(b, 64, 64); /* 64-byte aligned, no checksum */
+	if (off == (size_t)-1)
+		return off;
+	uint8_t *t = b->buf + off;
+	memcpy(t, "FACS", 4);
+	w32(t + 4, 64);
+	w8(t + 32, 2); /* version */
+	return off;
+}
+
+static size_t build_fadt(struct builder *b, uint64_t dsdt, uint64_t facs, const struct acpi_config *cfg)
+{
+	const uint32_t len = 276;
+	size_t off = take(b, len, 16);
+	if (off == (size_t)-1)
+		return off;
+	uint8_t *t = b->buf + off;
+	header(t, "FACP", len, 6);
+	w32(t + 36, (uint32_t)facs);               /* FIRMWARE_CTRL */
+	w32(t + 40, (uint32_t)dsdt);               /* DSDT */
+	w8(t + 45, 0);                             /* Preferred_PM_Profile: unspecified */
+	w16(t + 46, ACPI_SCI_IRQ);                 /* SCI_INT */
+	w32(t + 48, 0);                            /* SMI_CMD 0: always in ACPI mode */
+	w32(t + 56, ACPI_PM1A_EVT_PORT);           /* PM1a_EVT_BLK */
+	w32(t + 64, ACPI_PM1A_CNT_PORT);           /* PM1a_CNT_BLK */
+	w32(t + 76, ACPI_PM_TMR_PORT);             /* PM_TMR_BLK */
+	w8(t + 88, 4);                             /* PM1_EVT_LEN */
+	w8(t + 89, 2);                             /* PM1_CNT_LEN */
+	w8(t + 91, 4);                             /* PM_TMR_LEN */
+	w16(t + 96, 101);                          /* P_LVL2_LAT > 100: C2 not supported */
+	w16(t + 98, 1001);                         /* P_LVL3_LAT > 1000: C3 not supported */
+	w8(t + 108, 0x32);                         /* CENTURY: CMOS register */
+	w16(t + 109, (uint16_t)(0x0001 | (cfg->has_i8042 ? 0x0002 : 0))); /* IAPC_BOOT_ARCH: legacy devices, 8042 */
+	/* Flags: WBINVD, PROC_C1, PWR_BUTTON and SLP_BUTTON absent as fixed
+	 * features, RESET_REG_SUP. */
+	w32(t + 112, (1u << 0) | (1u << 2) | (1u << 4) | (1u << 5) | (1u << 10));
+	gas_io(t + 116, 8, 1, ACPI_RESET_PORT);    /* RESET_REG */
+	w8(t + 128, ACPI_RESET_VALUE);             /* RESET_VALUE */
+	w8(t + 131, 5);                            /* FADT minor version (6.5) */
+	w64(t + 132, facs);                        /* X_FIRMWARE_CTRL */
+	w64(t + 140, dsdt);                        /* X_DSDT */
+	gas_io(t + 148, 32, 2, ACPI_PM1A_EVT_PORT); /* X_PM1a_EVT_BLK */
+	gas_io(t + 172, 16, 2, ACPI_PM1A_CNT_PORT); /* X_PM1a_CNT_BLK */
+	gas_io(t + 208, 32, 3, ACPI_PM_TMR_PORT);   /* X_PM_TMR_BLK */
+	memcpy(t + 268, "VMON    ", 8);           /* Hypervisor Vendor Identity */
+	finish(t);
+	return off;
+}
+
+static size_t build_madt(struct builder *b, const struct acpi_config *cfg)
+{
+	/* Local APIC per CPU (8), IOAPIC (12), overrides IRQ0->GSI2 and the SCI
+	 * (10 each), local APIC NMI on LINT1 for all CPUs (6). */
+	uint32_t len = 44 + 8 * cfg->ncpus + 12 + 10 * 2 + 6;
+	size_t off = take(b, len, 16);
+	if (off == (size_t)-1)
+		return off;
+	uint8_t *t = b->buf + off;
+	header(t, "APIC", len, 5);
+	w32(t + 36, (uint32_t)LAPIC_BASE);
+	w32(t + 40, 1); /* PCAT_COMPAT: there are 8259s too */
+	uint8_t *e = t + 44;
+	for (unsigned i = 0; i < cfg->ncpus; i++, e += 8) {
+		w8(e, 0); w8(e + 1, 8);
+		w8(e + 2, (uint8_t)i);   /* ACPI processor UID */
+		w8(e + 3, (uint8_t)i);   /* APIC id */
+		w32(e + 4, 1);           /* enabled */
+	}
+	w8(e, 1); w8(e + 1, 12);
+	w8(e + 2, (uint8_t)cfg->ncpus); /* IOAPIC id: after the CPUs */
+	w32(e + 4, (uint32_t)IOAPIC_BASE);
+	w32(e + 8, 0);                  /* GSI base */
+	e += 12;
+	/* ISA IRQ 0 (the PIT) arrives on IOAPIC pin 2; flags 0: bus defaults. */
+	w8(e, 2); w8(e + 1, 10); w8(e + 2, 0); w8(e + 3, 0); w32(e + 4, 2); w16(e + 8, 0);
+	e += 10;
+	/* The SCI: level-triggered, active high (flags 0xd). */
+	w8(e, 2); w8(e + 1, 10); w8(e + 2, 0); w8(e + 3, ACPI_SCI_IRQ); w32(e + 4, ACPI_SCI_IRQ); w16(e + 8, 0xd);
+	e += 10;
+	w8(e, 4); w8(e + 1, 6); w8(e + 2, 0xff); w16(e + 3, 0); w8(e + 5, 1);
+	finish(t);
+	return off;
+}
+
+size_t acpi_build(uint8_t *buf, size_t cap, uint64_t base, const struct acpi_config *cfg, size_t *rsdp_off)
+{
+	struct builder b = { buf, cap, 0, base };
+	size_t rsdp = take(&b, 36, 16);
+	size_t dsdt = build_dsdt(&b);
+	size_t facs = build_facs(&b);
+	if (rsdp == (size_t)-1 || dsdt == (size_t)-1 || facs == (size_t)-1)
+		return 0;
+	size_t fadt = build_fadt(&b, base + dsdt, base + facs, cfg);
+	size_t madt = build_madt(&b, cfg);
+	if (fadt == (size_t)-1 || madt == (size_t)-1)
+		return 0;
+	const size_t tables[] = { fadt, madt };
+	const unsigned nt = sizeof(tables) / sizeof(tables[0]);
+	size_t rsdt = take(&b, 36 + 4 * nt, 16);
+	size_t xsdt = take(&b, 36 + 8 * nt, 16);
+	if (rsdt == (size_t)-1 || xsdt == (size_t)-1)
+		return 0;
+	header(buf + rsdt, "RSDT", (uint32_t)(36 + 4 * nt), 1);
+	header(buf + xsdt, "XSDT", (uint32_t)(36 + 8 * nt), 1);
+	for (unsigned i = 0; i < nt; i++) {
+		w32(buf + rsdt + 36 + 4 * i, (uint32_t)(base + tables[i]));
+		w64(buf + xsdt + 36 + 8 * i, base + tables[i]);
+	}
+	finish(buf + rsdt);
+	finish(buf + xsdt);
+
+	uint8_t *r = buf + rsdp;
+	memcpy(r, "RSD PTR ", 8);
+	memcpy(r + 9, "VMON  ", 6);
+	w8(r + 15, 2);                         /* revision: ACPI 2.0+ */
+	w32(r + 16, (uint32_t)(base + rsdt));
+	w32(r + 20, 36);
+	w64(r + 24, base + xsdt);
+	r[8] = (uint8_t)(0x100 - acpi_checksum(r, 20));   /* first 20 bytes */
+	r[32] = (uint8_t)(0x100 - acpi_checksum(r, 36));  /* extended: all 36 */
+	*rsdp_off = rsdp;
+	return b.used;
+}
