@@ -6,7 +6,10 @@
 #include <unistd.h>
 
 #include "boot/boot.h"
+#include "dev/acpi_pm.h"
 #include "dev/debug_exit.h"
+#include "dev/i8042.h"
+#include "dev/rtc_cmos.h"
 #include "dev/uart16550.h"
 #include "util/log.h"
 
@@ -16,6 +19,24 @@ static void vm_irq_set(void *opaque, unsigned gsi, int level)
 	struct vm *vm = opaque;
 	if (vm->engine && vm->engine->set_irq && vm->engine_data)
 		vm->engine->set_irq(vm, gsi, level);
+}
+
+/* A guest reboot ends the run with status 0: whoever started vmon decides
+ * whether to start it again (design.md, issue 6). */
+static void on_reset(void *opaque)
+{
+	log_info("guest reset");
+	vm_request_stop(opaque, VM_OUTCOME_POWEROFF, 0);
+}
+
+static void on_acpi_event(void *opaque, enum acpi_pm_event ev)
+{
+	if (ev == ACPI_PM_RESET) {
+		on_reset(opaque);
+		return;
+	}
+	log_info("guest powered off (ACPI S5)");
+	vm_request_stop(opaque, VM_OUTCOME_POWEROFF, 0);
 }
 
 int vm_create(struct vm *vm, const struct vm_config *cfg)
@@ -40,6 +61,12 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 			     cfg->console == CONSOLE_SERIAL ? STDOUT_FILENO : -1, &com1_irq, &vm->uart);
 	if (r == 0)
 		r = debug_exit_create(&vm->bus, DEBUG_EXIT_PORT, vm, &vm->debug_exit);
+	if (r == 0)
+		r = rtc_cmos_create(&vm->bus, NULL, NULL, &vm->rtc);
+	if (r == 0)
+		r = i8042_create(&vm->bus, on_reset, vm, &vm->i8042);
+	if (r == 0)
+		r = acpi_pm_create(&vm->bus, on_acpi_event, vm, NULL, NULL, &vm->acpi_pm);
 	if (r < 0) {
 		log_error("devices: %s", strerror(-r));
 		return r;
@@ -52,6 +79,9 @@ void vm_destroy(struct vm *vm)
 {
 	uart16550_destroy(vm->uart);
 	debug_exit_destroy(vm->debug_exit);
+	rtc_cmos_destroy(vm->rtc);
+	i8042_destroy(vm->i8042);
+	acpi_pm_destroy(vm->acpi_pm);
 	io_bus_destroy(&vm->bus);
 	guest_mem_destroy(&vm->mem);
 	pthread_mutex_destroy(&vm->stop_lock);

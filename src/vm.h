@@ -15,6 +15,9 @@
 
 struct uart16550;
 struct debug_exit;
+struct rtc_cmos;
+struct i8042;
+struct acpi_pm;
 
 enum vm_outcome {
 	VM_OUTCOME_RUNNING = 0,
@@ -35,6 +38,9 @@ struct vm {
 
 	struct uart16550 *uart;
 	struct debug_exit *debug_exit;
+	struct rtc_cmos *rtc;
+	struct i8042 *i8042;
+	struct acpi_pm *acpi_pm;
 
 	const struct cpu_engine *engine;
 	void *engine_data;

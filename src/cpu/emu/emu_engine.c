@@ -1,20 +1,248 @@
-/* Placeholder until the interpreter lands. */
+/* The software CPU engine (--accel emu): vCPU creation from the boot state,
+ * the run loop, idle detection and crash reports.
+ *
+ * Threading: one thread runs every vCPU, round-robin, EMU_SLICE
+ * instructions at a time. This is deliberate: runs are deterministic for a
+ * given input, LOCKed instructions and page-table A/D updates are atomic for
+ * free, IPIs and TLB state need no locks, and the interpreter stays free of
+ * memory-ordering questions. The price is no parallel speed-up, which an
+ * interpreter would hardly get anyway; the JIT issue may revisit it. */
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "cpu/engine.h"
+#include "dev/pic8259.h"
+#include "dev/pit8254.h"
+#include "emu.h"
 #include "util/log.h"
 #include "vm.h"
 
+#define EMU_SLICE 20000
+
+struct emu_machine {
+	struct vm *vm;
+	unsigned ncpus;
+	struct emu_cpu *cpus;
+	pthread_t thread;
+	bool started;
+	atomic_bool quit;
+	/* The legacy PIC pair; its INTR output reaches vCPU 0 through LINT0
+	 * (virtual-wire mode, MP spec §3.6.2.2). Devices drive it from any thread. */
+	struct pic8259 *pic;
+	atomic_bool pic_intr;
+	/* The 8254 PIT, polled by the run loop; channel 0 drives IRQ 0. */
+	struct pit8254 *pit;
+	struct irq_line pit_irq;
+};
+
+static void machine_irq(void *opaque, unsigned gsi, int level)
+{
+	struct emu_machine *m = opaque;
+	if (m->pic && gsi < 16)
+		pic8259_set_irq(m->pic, gsi, level);
+}
+
+static void pic_intr(void *opaque, int level)
+{
+	struct emu_machine *m = opaque;
+	atomic_store(&m->pic_intr, level != 0);
+}
+
+int emu_machine_ext_intr(struct emu_cpu *cpu)
+{
+	struct emu_machine *m = cpu->mach;
+	if (cpu->index != 0 || !m->pic || !atomic_load(&m->pic_intr))
+		return -1;
+	/* LINT0 explicitly masked by an enabled APIC: the PIC is cut off */
+	if ((cpu->apic_base & (1u << 11)) && (cpu->lapic.svr & 0x100) && (cpu->lapic.lvt_lint0 & (1u << 16)))
+		return -1;
+	return pic8259_ack(m->pic);
+}
+
+static void emu_set_irq(struct vm *vm, unsigned gsi, int level)
+{
+	struct emu_machine *m = vm->engine_data;
+	if (m && m->pic && gsi < 16)
+		pic8259_set_irq(m->pic, gsi, level);
+}
+
+struct emu_cpu *emu_machine_cpu(struct emu_machine *m, unsigned index)
+{
+	return &m->cpus[index];
+}
+
+unsigned emu_machine_ncpus(const struct emu_machine *m)
+{
+	return m->ncpus;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+void emu_report_crash(struct emu_cpu *cpu, const char *reason)
+{
+	struct x86_state st;
+	emu_cpu_save(cpu, &st);
+	log_error("guest crashed: %s at %04x:%llx (vCPU %u)", reason, cpu->seg[SEG_CS].selector,
+		  (unsigned long long)cpu->rip, cpu->index);
+	x86_state_dump(stderr, &st);
+	vm_request_stop(cpu->vm, VM_OUTCOME_CRASH, 0);
+}
+
+/* Idle means nothing can ever run again: every vCPU waits for a SIPI or is
+ * halted with interrupts off and nothing pending that could wake it. */
+static bool all_idle_forever(struct emu_machine *m)
+{
+	for (unsigned i = 0; i < m->ncpus; i++) {
+		struct emu_cpu *c = &m->cpus[i];
+		if (c->state == EMU_RUNNING)
+			return false;
+		if (c->state == EMU_HALTED && (c->rflags & FL_IF))
+			return false;
+	}
+	return true;
+}
+
+static void *run_thread(void *arg)
+{
+	struct emu_machine *m = arg;
+	struct vm *vm = m->vm;
+	while (!vm_stopping(vm) && !atomic_load(&m->quit)) {
+		bool ran = false;
+		uint64_t now = now_ns(), next_event = UINT64_MAX;
+		if (m->pit) {
+			uint64_t due = pit8254_poll(m->pit);
+			if (due != UINT64_MAX)
+				next_event = due > now ? due - now : 0;
+		}
+		for (unsigned i = 0; i < m->ncpus; i++) {
+			struct emu_cpu *c = &m->cpus[i];
+			uint64_t t = emu_lapic_poll_timer(c, now);
+			if (t < next_event)
+				next_event = t;
+			if (c->state == EMU_HALTED && (c->rflags & FL_IF) &&
+			    (emu_lapic_pending(c) >= 0 || (i == 0 && atomic_load(&m->pic_intr))))
+				c->state = EMU_RUNNING;
+			if (c->state != EMU_RUNNING)
+				continue;
+			ran = true;
+			for (unsigned n = 0; n < EMU_SLICE && c->state == EMU_RUNNING; n++)
+				if (!emu_step(c))
+					return NULL; /* crash reported, stop requested */
+		}
+		if (ran)
+			continue;
+		if (all_idle_forever(m)) {
+			log_info("emu: every vCPU is halted with interrupts disabled: the guest stopped");
+			vm_request_stop(vm, VM_OUTCOME_POWEROFF, 0);
+			break;
+		}
+		/* halted with interrupts on: sleep until the next timer event */
+		uint64_t wait = next_event < 1000000 ? next_event : 1000000;
+		struct timespec ts = { 0, (long)wait };
+		nanosleep(&ts, NULL);
+	}
+	return NULL;
+}
+
 static int emu_create(struct vm *vm)
 {
-	(void)vm;
-	log_error("--accel emu: the software CPU is not built yet");
-	return -ENOSYS;
+	struct emu_machine *m = calloc(1, sizeof(*m));
+	if (!m) {
+		log_error("--accel emu: out of memory");
+		return -ENOMEM;
+	}
+	vm->engine_data = m;
+	m->vm = vm;
+	if (io_bus_find(&vm->bus, IO_SPACE_PIO, 0x20)) {
+		log_warn("--accel emu: ports 0x20-0x21 are taken: no legacy PIC for this guest");
+	} else {
+		int r = pic8259_create(&vm->bus, pic_intr, m, &m->pic);
+		if (r < 0) {
+			log_error("--accel emu: cannot create the legacy PIC: %s", strerror(-r));
+			return r;
+		}
+	}
+	m->pit_irq = (struct irq_line){ machine_irq, m, 0 };
+	if (io_bus_find(&vm->bus, IO_SPACE_PIO, 0x40)) {
+		log_warn("--accel emu: ports 0x40-0x43 are taken: no PIT for this guest");
+	} else {
+		int r = pit8254_create(&vm->bus, &m->pit_irq, NULL, NULL, &m->pit);
+		if (r < 0) {
+			log_error("--accel emu: cannot create the PIT: %s", strerror(-r));
+			return r;
+		}
+	}
+	m->ncpus = vm->cfg->cpus ? vm->cfg->cpus : 1;
+	m->cpus = calloc(m->ncpus, sizeof(*m->cpus));
+	if (!m->cpus) {
+		log_error("--accel emu: out of memory for %u vCPUs", m->ncpus);
+		return -ENOMEM;
+	}
+	const char *tr = getenv("VMON_EMU_TRACE");
+	for (unsigned i = 0; i < m->ncpus; i++) {
+		struct emu_cpu *c = &m->cpus[i];
+		c->index = i;
+		c->vm = vm;
+		c->mach = m;
+		c->trace = tr && *tr && strcmp(tr, "0") != 0;
+		c->icache = calloc(EMU_ICACHE_SIZE, sizeof(*c->icache)); /* optional: NULL only slows down */
+		if (i == 0) {
+			emu_cpu_load(c, &vm->boot_state);
+		} else {
+			/* application processors wait for INIT/SIPI (SDM vol. 3 §8.4) */
+			emu_cpu_reset_wait_sipi(c);
+			c->apic_base = (vm->boot_state.apic_base & ~0x100ULL) | (1u << 11);
+		}
+		emu_lapic_reset(c);
+	}
+	return 0;
 }
-static int emu_start(struct vm *vm) { (void)vm; return -ENOSYS; }
-static void emu_stop(struct vm *vm) { (void)vm; }
-static void emu_destroy(struct vm *vm) { (void)vm; }
+
+static int emu_start(struct vm *vm)
+{
+	struct emu_machine *m = vm->engine_data;
+	int r = pthread_create(&m->thread, NULL, run_thread, m);
+	if (r) {
+		log_error("--accel emu: cannot start the vCPU thread: %s", strerror(r));
+		return -r;
+	}
+	m->started = true;
+	return 0;
+}
+
+static void emu_stop(struct vm *vm)
+{
+	struct emu_machine *m = vm->engine_data;
+	if (!m || !m->started)
+		return;
+	atomic_store(&m->quit, true);
+	pthread_join(m->thread, NULL);
+	m->started = false;
+}
+
+static void emu_destroy(struct vm *vm)
+{
+	struct emu_machine *m = vm->engine_data;
+	if (!m)
+		return;
+	emu_stop(vm);
+	vm->engine_data = NULL;
+	pit8254_destroy(m->pit);
+	pic8259_destroy(m->pic);
+	for (unsigned i = 0; m->cpus && i < m->ncpus; i++)
+		free(m->cpus[i].icache);
+	free(m->cpus);
+	free(m);
+}
 
 const struct cpu_engine emu_engine = {
 	.name = "emu", .create = emu_create, .start = emu_start, .stop = emu_stop, .destroy = emu_destroy,
+	.set_irq = emu_set_irq,
 };

@@ -1,0 +1,272 @@
+/* The software CPU: one vCPU's architectural state and the internal
+ * interfaces between decoder, executor, soft MMU and exception delivery.
+ *
+ * Error convention: every function that can raise a guest exception returns
+ * int, EMU_OK (0) or EMU_EXC after recording the exception in cpu->exc with
+ * emu_raise(). Callers propagate it with EMU_TRY(); the step loop delivers
+ * it through the IDT. No longjmp anywhere. */
+#ifndef VMON_CPU_EMU_EMU_H
+#define VMON_CPU_EMU_EMU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cpu/x86_state.h"
+#include "decode.h"
+#include "lapic.h"
+
+struct vm;
+struct emu_machine;
+
+#define EMU_MUST __attribute__((warn_unused_result))
+#define EMU_OK 0
+#define EMU_EXC 1
+#define EMU_TRY(x)                   \
+	do {                         \
+		int r_ = (x);        \
+		if (r_)              \
+			return r_;   \
+	} while (0)
+
+/* Exception vectors, SDM vol. 3 table 6-1. */
+enum {
+	EXC_DE = 0, EXC_DB = 1, EXC_NMI = 2, EXC_BP = 3, EXC_OF = 4, EXC_BR = 5, EXC_UD = 6,
+	EXC_NM = 7, EXC_DF = 8, EXC_TS = 10, EXC_NP = 11, EXC_SS = 12, EXC_GP = 13, EXC_PF = 14,
+	EXC_MF = 16, EXC_AC = 17, EXC_MC = 18, EXC_XM = 19,
+};
+
+/* EFLAGS bits, SDM vol. 1 §3.4.3. */
+enum {
+	FL_CF = 1 << 0, FL_PF = 1 << 2, FL_AF = 1 << 4, FL_ZF = 1 << 6, FL_SF = 1 << 7,
+	FL_TF = 1 << 8, FL_IF = 1 << 9, FL_DF = 1 << 10, FL_OF = 1 << 11, FL_IOPL = 3 << 12,
+	FL_NT = 1 << 14, FL_RF = 1 << 16, FL_VM = 1 << 17, FL_AC = 1 << 18, FL_VIF = 1 << 19,
+	FL_VIP = 1 << 20, FL_ID = 1 << 21,
+};
+#define FL_ARITH (FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF)
+
+/* Lazy flags: the last flag-setting ALU operation, evaluated on demand. */
+enum emu_lf_op { LF_NONE, LF_ADD, LF_SUB, LF_LOGIC, LF_INC, LF_DEC };
+
+struct emu_lazy {
+	uint8_t op;     /* enum emu_lf_op; LF_NONE: rflags holds the truth */
+	uint8_t width;  /* operand bytes */
+	uint8_t cf_in;  /* ADC/SBB carry-in; INC/DEC: the preserved CF */
+	uint64_t res, a, b;
+};
+
+/* Soft TLB: direct-mapped, one array per access kind. tag = linear page |
+ * TLB_VALID | TLB_USER(if filled for a CPL-3 access); host = lin + addend. */
+#define EMU_TLB_BITS 8
+#define EMU_TLB_SIZE (1u << EMU_TLB_BITS)
+#define EMU_TLB_VALID 1u
+#define EMU_TLB_USER 2u
+enum emu_acc { ACC_READ = 0, ACC_WRITE = 1, ACC_FETCH = 2, ACC_KIND = 3, ACC_SUPER = 4 };
+
+struct emu_tlb_entry {
+	uint64_t tag;
+	uintptr_t addend;
+};
+
+struct emu_tlb {
+	struct emu_tlb_entry e[3][EMU_TLB_SIZE];
+};
+
+enum emu_run_state { EMU_RUNNING, EMU_HALTED, EMU_WAIT_SIPI };
+
+/* Decoded-instruction cache. Decoding is a pure function of the bytes and
+ * the code size, so an entry is reused only when the bytes fetched now equal
+ * the bytes it was decoded from: self-modifying code needs no invalidation. */
+#define EMU_ICACHE_SIZE 1024
+struct emu_icache_entry {
+	uint8_t bytes[EMU_INSN_MAX];
+	uint8_t mode;
+	struct emu_insn insn; /* insn.len == 0: empty */
+};
+
+struct emu_msrs {
+	uint64_t star, lstar, cstar, fmask, kernel_gs_base;
+	uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
+	uint64_t pat, tsc_offset, tsc_aux, misc_enable;
+};
+
+struct emu_cpu {
+	uint64_t gpr[16];
+	uint64_t rip;       /* start of the current instruction */
+	uint64_t next_rip;  /* where execution continues when it completes */
+	uint64_t rflags;    /* arithmetic bits stale while lf.op != LF_NONE */
+	struct emu_lazy lf;
+	struct x86_segment seg[SEG_COUNT];
+	struct x86_dtable gdt, idt;
+	uint64_t cr0, cr2, cr3, cr4, cr8, efer;
+	uint64_t apic_base; /* IA32_APIC_BASE */
+	uint64_t dr[8];
+	struct emu_msrs msr;
+	uint8_t cpl;
+	uint8_t code_size;  /* 2, 4 or 8: current CS default */
+	uint8_t irq_shadow; /* STI / MOV SS blocking for one instruction */
+	enum emu_run_state state;
+
+	/* The exception being raised by the current instruction. */
+	struct {
+		uint8_t vector;
+		uint8_t has_error;
+		uint32_t error;
+	} exc;
+
+	struct emu_tlb tlb;
+	struct emu_icache_entry *icache; /* EMU_ICACHE_SIZE entries, or NULL */
+	struct emu_lapic lapic;
+	struct emu_machine *mach;
+	struct vm *vm;
+	unsigned index;
+	uint64_t icount;    /* instructions retired */
+	bool trace;
+
+	/* The bytes of the current instruction, for crash messages. */
+	uint8_t ibytes[EMU_INSN_MAX];
+	uint8_t ilen;
+	bool iundef;        /* current instruction decoded as #UD */
+};
+
+/* --- cpu.c: state, modes, exceptions as values --- */
+void emu_cpu_load(struct emu_cpu *cpu, const struct x86_state *st);
+void emu_cpu_save(struct emu_cpu *cpu, struct x86_state *st);
+void emu_cpu_reset_wait_sipi(struct emu_cpu *cpu);
+void emu_cpu_update_mode(struct emu_cpu *cpu);
+int emu_raise(struct emu_cpu *cpu, unsigned vector, bool has_error, uint32_t error) EMU_MUST;
+static inline int emu_gp(struct emu_cpu *cpu, uint32_t err) { return emu_raise(cpu, EXC_GP, true, err); }
+static inline int emu_ud(struct emu_cpu *cpu) { return emu_raise(cpu, EXC_UD, false, 0); }
+static inline bool emu_long_mode(const struct emu_cpu *cpu) { return cpu->efer & X86_EFER_LMA; }
+static inline bool emu_prot_mode(const struct emu_cpu *cpu) { return cpu->cr0 & X86_CR0_PE; }
+static inline bool emu_vm86(const struct emu_cpu *cpu) { return cpu->rflags & FL_VM; }
+static inline bool emu_code64(const struct emu_cpu *cpu) { return cpu->code_size == 8; }
+static inline uint64_t emu_mask(unsigned width)
+{
+	return width >= 8 ? ~0ULL : (1ULL << (width * 8)) - 1;
+}
+
+/* --- flags.c --- */
+uint64_t emu_flags_get(struct emu_cpu *cpu);
+void emu_flags_set(struct emu_cpu *cpu, uint64_t value);     /* all bits, no checks */
+void emu_flags_materialize(struct emu_cpu *cpu);            /* lazy -> rflags */
+bool emu_flag_cf(const struct emu_cpu *cpu);
+bool emu_cond(struct emu_cpu *cpu, unsigned cond);          /* SDM vol. 1 table B-1 */
+void emu_lf_set(struct emu_cpu *cpu, enum emu_lf_op op, unsigned width, uint64_t res, uint64_t a,
+		uint64_t b, unsigned cf_in);
+/* Set the six arithmetic flags eagerly from a mask of bits that are 1. */
+void emu_flags_set_arith(struct emu_cpu *cpu, uint64_t arith_bits);
+unsigned emu_parity(uint64_t v);
+
+/* --- mmu.c: paging, TLB, physical access --- */
+void emu_tlb_flush(struct emu_cpu *cpu);
+void emu_tlb_flush_page(struct emu_cpu *cpu, uint64_t lin);
+int emu_translate(struct emu_cpu *cpu, uint64_t lin, unsigned acc, uint64_t *gpa) EMU_MUST;
+int emu_phys_read(struct emu_cpu *cpu, uint64_t gpa, unsigned size, uint64_t *val);
+int emu_phys_write(struct emu_cpu *cpu, uint64_t gpa, unsigned size, uint64_t val);
+
+/* --- mem.c: linear and segmented access --- */
+int emu_lin_read(struct emu_cpu *cpu, uint64_t lin, unsigned size, void *out, unsigned acc) EMU_MUST;
+int emu_lin_write(struct emu_cpu *cpu, uint64_t lin, unsigned size, const void *in, unsigned acc) EMU_MUST;
+int emu_seg_linear(struct emu_cpu *cpu, unsigned seg, uint64_t off, unsigned size, unsigned acc,
+		   uint64_t *lin) EMU_MUST;
+int emu_read(struct emu_cpu *cpu, unsigned seg, uint64_t off, unsigned size, uint64_t *val) EMU_MUST;
+int emu_write(struct emu_cpu *cpu, unsigned seg, uint64_t off, unsigned size, uint64_t val) EMU_MUST;
+int emu_read_sys(struct emu_cpu *cpu, uint64_t lin, unsigned size, uint64_t *val) EMU_MUST;
+int emu_write_sys(struct emu_cpu *cpu, uint64_t lin, unsigned size, uint64_t val) EMU_MUST;
+/* Fetches up to max bytes at CS:off; returns how many could be read in *got
+ * without crossing into an unmapped page (faults only for the first byte). */
+int emu_fetch(struct emu_cpu *cpu, uint64_t off, uint8_t *buf, unsigned max, unsigned *got) EMU_MUST;
+
+/* --- seg.c: descriptors and segment loads (SDM vol. 3 chapter 3, 5) --- */
+struct emu_desc {
+	uint64_t raw[2];  /* 16 bytes for long-mode system descriptors */
+	struct x86_segment seg;
+};
+int emu_desc_read(struct emu_cpu *cpu, uint16_t sel, struct emu_desc *d, unsigned vec) EMU_MUST;
+int emu_desc_set_accessed(struct emu_cpu *cpu, uint16_t sel, struct emu_desc *d) EMU_MUST;
+void emu_desc_decode(uint64_t lo, uint64_t hi, struct x86_segment *seg);
+void emu_seg_real(struct emu_cpu *cpu, unsigned sreg, uint16_t sel);
+int emu_load_seg(struct emu_cpu *cpu, unsigned sreg, uint16_t sel) EMU_MUST;
+/* Far transfers: load CS for jmp/call (target checks); sets cpl and mode. */
+int emu_load_cs_far(struct emu_cpu *cpu, uint16_t sel, struct emu_desc *d, unsigned rpl_cpl) EMU_MUST;
+void emu_set_cs(struct emu_cpu *cpu, uint16_t sel, const struct x86_segment *s, unsigned cpl);
+
+/* --- operand.c: registers, effective addresses, operand access --- */
+uint64_t emu_reg_get(const struct emu_cpu *cpu, const struct emu_insn *in, unsigned r, unsigned w);
+void emu_reg_set(struct emu_cpu *cpu, const struct emu_insn *in, unsigned r, unsigned w, uint64_t v);
+uint64_t emu_ea(const struct emu_cpu *cpu, const struct emu_insn *in);
+int emu_op_read(struct emu_cpu *cpu, const struct emu_insn *in, unsigned n, uint64_t *v) EMU_MUST;
+int emu_op_write(struct emu_cpu *cpu, const struct emu_insn *in, unsigned n, uint64_t v) EMU_MUST;
+uint64_t emu_addr_mask(unsigned addrsize);
+/* The register number of operand n (G, Z, REG, E with mod 3). */
+unsigned emu_op_reg(const struct emu_insn *in, unsigned n);
+
+/* --- stack.c --- */
+int emu_push(struct emu_cpu *cpu, unsigned size, uint64_t v) EMU_MUST;
+int emu_pop(struct emu_cpu *cpu, unsigned size, uint64_t *v) EMU_MUST;
+unsigned emu_stack_width(const struct emu_cpu *cpu);
+
+/* --- interrupt.c --- */
+/* Delivers vector through the IDT/IVT. soft: INT n/INT3/INTO (privilege
+ * check against the gate DPL); ret_rip: the RIP to push. */
+int emu_deliver(struct emu_cpu *cpu, unsigned vector, bool soft, bool has_error, uint32_t error,
+		uint64_t ret_rip) EMU_MUST;
+/* Delivers cpu->exc, escalating to #DF and triple fault (SDM vol. 3 §6.15
+ * table 6-5). Returns false on triple fault. */
+bool emu_deliver_exception(struct emu_cpu *cpu);
+
+/* Stack for privilege level dpl (or IST slot ist) from the current TSS;
+ * #TS when the TSS is too short. */
+int emu_tss_stack(struct emu_cpu *cpu, unsigned dpl, unsigned ist, uint16_t *ss, uint64_t *sp) EMU_MUST;
+/* far.c: switch to the inner stack for dpl (CPL becomes dpl). */
+int emu_switch_stack(struct emu_cpu *cpu, unsigned dpl, unsigned ist) EMU_MUST;
+void emu_null_outer_data_segs(struct emu_cpu *cpu);
+
+/* --- exec.c --- */
+typedef int (*emu_handler)(struct emu_cpu *cpu, const struct emu_insn *in);
+/* Executes one instruction (or delivers one interrupt). Returns false when
+ * the vCPU shut down (triple fault); the crash has been reported. */
+bool emu_step(struct emu_cpu *cpu);
+
+/* Executor groups: one handler per mnemonic family. */
+int emu_x_alu(struct emu_cpu *, const struct emu_insn *) EMU_MUST;
+int emu_x_unary(struct emu_cpu *, const struct emu_insn *) EMU_MUST;
+int emu_x_mov(struct emu_cpu *, const struct emu_insn *) EMU_MUST;
+int emu_x_data(struct emu_cpu *, const struct emu_insn *) EMU_MUST;
+int emu_x_flagop(struct emu_cpu *, const struct emu_insn *) EMU_MUST;
+int emu_x_bcd(struct emu_cpu *, const struct emu_insn *) EMU_MUST;
+int emu_x_muldiv(struct emu_cpu *, const struct emu_insn *) EMU_MUST;
+int emu_x_shift(struct emu_cpu *, const struct emu_insn *) EMU_MUST;
+int emu_x_bits(struct emu_cpu *, const struct emu_insn *) EMU_MUST;
+int emu_x_stack(struct emu_cpu *, const struct emu_insn *) EMU_MUST;
+int emu_x_control(struct emu_cpu *, const struct emu_insn *) EMU_MUST;
+int emu_x_far(struct emu_cpu *, const struct emu_insn *) EMU_MUST;
+int emu_x_int(struct emu_cpu *, const struct emu_insn *) EMU_MUST;
+int emu_x_iret(struct emu_cpu *, const struct emu_insn *) EMU_MUST;
+int emu_x_string(struct emu_cpu *, const struct emu_insn *) EMU_MUST;
+int emu_x_io(struct emu_cpu *, const struct emu_insn *) EMU_MUST;
+int emu_x_system(struct emu_cpu *, const struct emu_insn *) EMU_MUST;
+int emu_x_desc(struct emu_cpu *, const struct emu_insn *) EMU_MUST;
+int emu_x_msr(struct emu_cpu *, const struct emu_insn *) EMU_MUST;
+int emu_x_cpuid(struct emu_cpu *, const struct emu_insn *) EMU_MUST;
+int emu_x_syscall(struct emu_cpu *, const struct emu_insn *) EMU_MUST;
+
+/* --- io.c --- */
+int emu_io_check(struct emu_cpu *cpu, uint16_t port, unsigned size) EMU_MUST;
+uint64_t emu_port_in(struct emu_cpu *cpu, uint16_t port, unsigned size);
+void emu_port_out(struct emu_cpu *cpu, uint16_t port, unsigned size, uint64_t v);
+
+/* --- cpuid.c / msr.c --- */
+void emu_cpuid(const struct emu_cpu *cpu, uint32_t leaf, uint32_t sub, uint32_t out[4]);
+int emu_set_cr(struct emu_cpu *cpu, unsigned cr, uint64_t v) EMU_MUST;
+int emu_set_efer(struct emu_cpu *cpu, uint64_t v) EMU_MUST;
+uint64_t emu_tsc(const struct emu_cpu *cpu);
+
+/* --- engine (emu_engine.c) --- */
+void emu_report_crash(struct emu_cpu *cpu, const char *reason);
+struct emu_cpu *emu_machine_cpu(struct emu_machine *m, unsigned index);
+unsigned emu_machine_ncpus(const struct emu_machine *m);
+/* The vector of a pending external (PIC) interrupt for this vCPU, acknowledged, or -1. */
+int emu_machine_ext_intr(struct emu_cpu *cpu);
+
+#endif

@@ -1,0 +1,170 @@
+/* The interpreter's step: take a pending interrupt, or fetch, decode and
+ * execute one instruction through the mnemonic -> handler table. Every
+ * instruction is decoded afresh from guest memory, so self-modifying code
+ * needs no invalidation (a later decoded-instruction cache must hook the
+ * write path). */
+#include <stdio.h>
+#include <string.h>
+
+#include "emu.h"
+#include "util/log.h"
+
+static const emu_handler handlers[M_COUNT] = {
+	[M_ADD] = emu_x_alu, [M_OR] = emu_x_alu, [M_ADC] = emu_x_alu, [M_SBB] = emu_x_alu,
+	[M_AND] = emu_x_alu, [M_SUB] = emu_x_alu, [M_XOR] = emu_x_alu, [M_CMP] = emu_x_alu,
+	[M_TEST] = emu_x_alu,
+	[M_INC] = emu_x_unary, [M_DEC] = emu_x_unary, [M_NOT] = emu_x_unary, [M_NEG] = emu_x_unary,
+	[M_MUL] = emu_x_muldiv, [M_IMUL1] = emu_x_muldiv, [M_IMUL] = emu_x_muldiv, [M_DIV] = emu_x_muldiv,
+	[M_IDIV] = emu_x_muldiv,
+	[M_ROL] = emu_x_shift, [M_ROR] = emu_x_shift, [M_RCL] = emu_x_shift, [M_RCR] = emu_x_shift,
+	[M_SHL] = emu_x_shift, [M_SHR] = emu_x_shift, [M_SAR] = emu_x_shift, [M_SHLD] = emu_x_shift,
+	[M_SHRD] = emu_x_shift,
+	[M_MOV] = emu_x_mov, [M_MOVZX] = emu_x_mov, [M_MOVSX] = emu_x_mov, [M_MOVSXD] = emu_x_mov,
+	[M_LEA] = emu_x_mov,
+	[M_XCHG] = emu_x_data, [M_CMPXCHG] = emu_x_data, [M_CMPXCHG8B] = emu_x_data, [M_XADD] = emu_x_data,
+	[M_BSWAP] = emu_x_data, [M_CBW] = emu_x_data, [M_CWD] = emu_x_data, [M_XLAT] = emu_x_data,
+	[M_BOUND] = emu_x_data,
+	[M_BT] = emu_x_bits, [M_BTS] = emu_x_bits, [M_BTR] = emu_x_bits, [M_BTC] = emu_x_bits,
+	[M_BSF] = emu_x_bits, [M_BSR] = emu_x_bits, [M_POPCNT] = emu_x_bits, [M_SETCC] = emu_x_bits,
+	[M_CMOV] = emu_x_bits,
+	[M_PUSH] = emu_x_stack, [M_POP] = emu_x_stack, [M_PUSHSEG] = emu_x_stack, [M_POPSEG] = emu_x_stack,
+	[M_PUSHA] = emu_x_stack, [M_POPA] = emu_x_stack, [M_PUSHF] = emu_x_stack, [M_POPF] = emu_x_stack,
+	[M_ENTER] = emu_x_stack, [M_LEAVE] = emu_x_stack,
+	[M_JCC] = emu_x_control, [M_JMP] = emu_x_control, [M_CALL] = emu_x_control, [M_RET] = emu_x_control,
+	[M_LOOP] = emu_x_control, [M_LOOPE] = emu_x_control, [M_LOOPNE] = emu_x_control,
+	[M_JRCXZ] = emu_x_control,
+	[M_JMPF] = emu_x_far, [M_CALLF] = emu_x_far, [M_RETF] = emu_x_far,
+	[M_INT] = emu_x_int, [M_INT3] = emu_x_int, [M_INTO] = emu_x_int, [M_INT1] = emu_x_int,
+	[M_IRET] = emu_x_iret,
+	[M_MOVS] = emu_x_string, [M_CMPS] = emu_x_string, [M_STOS] = emu_x_string, [M_LODS] = emu_x_string,
+	[M_SCAS] = emu_x_string, [M_INS] = emu_x_string, [M_OUTS] = emu_x_string,
+	[M_IN] = emu_x_io, [M_OUT] = emu_x_io,
+	[M_NOP] = emu_x_system, [M_PAUSE] = emu_x_system, [M_HLT] = emu_x_system, [M_CLI] = emu_x_system,
+	[M_STI] = emu_x_system, [M_CLTS] = emu_x_system, [M_INVD] = emu_x_system, [M_WBINVD] = emu_x_system,
+	[M_INVLPG] = emu_x_system, [M_MOVCR] = emu_x_system, [M_MOVDR] = emu_x_system,
+	[M_LMSW] = emu_x_system, [M_SMSW] = emu_x_system, [M_RDTSC] = emu_x_system,
+	[M_RDTSCP] = emu_x_system, [M_SWAPGS] = emu_x_system, [M_FENCE] = emu_x_system,
+	[M_CLFLUSH] = emu_x_system, [M_FPU] = emu_x_system, [M_FWAIT] = emu_x_system,
+	[M_CMC] = emu_x_flagop, [M_CLC] = emu_x_flagop, [M_STC] = emu_x_flagop, [M_CLD] = emu_x_flagop,
+	[M_STD] = emu_x_flagop, [M_SAHF] = emu_x_flagop, [M_LAHF] = emu_x_flagop, [M_SALC] = emu_x_flagop,
+	[M_DAA] = emu_x_bcd, [M_DAS] = emu_x_bcd, [M_AAA] = emu_x_bcd, [M_AAS] = emu_x_bcd,
+	[M_AAM] = emu_x_bcd, [M_AAD] = emu_x_bcd,
+	[M_SGDT] = emu_x_desc, [M_SIDT] = emu_x_desc, [M_LGDT] = emu_x_desc, [M_LIDT] = emu_x_desc,
+	[M_SLDT] = emu_x_desc, [M_STR] = emu_x_desc, [M_LLDT] = emu_x_desc, [M_LTR] = emu_x_desc,
+	[M_VERR] = emu_x_desc, [M_VERW] = emu_x_desc, [M_LAR] = emu_x_desc, [M_LSL] = emu_x_desc,
+	[M_ARPL] = emu_x_desc, [M_MOVSEG] = emu_x_desc, [M_LSEG] = emu_x_desc,
+	[M_WRMSR] = emu_x_msr, [M_RDMSR] = emu_x_msr,
+	[M_CPUID] = emu_x_cpuid,
+	[M_SYSCALL] = emu_x_syscall, [M_SYSRET] = emu_x_syscall, [M_SYSENTER] = emu_x_syscall,
+	[M_SYSEXIT] = emu_x_syscall,
+};
+
+static void trace_insn(struct emu_cpu *cpu, const struct emu_insn *in)
+{
+	char text[96];
+	emu_disasm(in, cpu->rip, text, sizeof(text));
+	fprintf(stderr, "emu: cpu%u %04x:%08llx %s\n", cpu->index, cpu->seg[SEG_CS].selector,
+		(unsigned long long)cpu->rip, text);
+}
+
+/* Fetches and decodes the instruction at RIP; the second fetch only happens
+ * when the instruction really continues on the next page. */
+static int fetch_decode(struct emu_cpu *cpu, struct emu_insn *in, const struct emu_insn **out)
+{
+	unsigned got = 0, more = 0;
+	cpu->ilen = 0;
+	cpu->iundef = false;
+	*out = in;
+	EMU_TRY(emu_fetch(cpu, cpu->rip, cpu->ibytes, EMU_INSN_MAX, &got));
+	struct emu_icache_entry *ce = NULL;
+	if (cpu->icache) {
+		ce = &cpu->icache[(cpu->rip ^ (cpu->rip >> 10)) & (EMU_ICACHE_SIZE - 1)];
+		unsigned n = ce->insn.len;
+		if (n && n <= got && ce->mode == cpu->code_size && memcmp(ce->bytes, cpu->ibytes, n) == 0) {
+			cpu->ilen = (uint8_t)n;
+			*out = &ce->insn;
+			return EMU_OK;
+		}
+	}
+	enum emu_decode_status st = emu_decode(cpu->ibytes, got, cpu->code_size, in);
+	if (st == EMU_DEC_MORE && got < EMU_INSN_MAX) {
+		EMU_TRY(emu_fetch(cpu, cpu->rip + got, cpu->ibytes + got, EMU_INSN_MAX - got, &more));
+		got += more;
+		st = emu_decode(cpu->ibytes, got, cpu->code_size, in);
+	}
+	cpu->ilen = (uint8_t)(in->len ? in->len : got);
+	switch (st) {
+	case EMU_DEC_OK:
+		if (ce) {
+			memcpy(ce->bytes, cpu->ibytes, in->len);
+			ce->mode = cpu->code_size;
+			ce->insn = *in;
+		}
+		return EMU_OK;
+	case EMU_DEC_UD:
+		cpu->iundef = true;
+		return emu_ud(cpu);
+	default: /* over-long, or cut short by the CS limit */
+		return emu_gp(cpu, 0);
+	}
+}
+
+/* 0: nothing pending, 1: an interrupt was delivered, -1: delivering it
+ * shut the vCPU down. */
+static int take_interrupt(struct emu_cpu *cpu)
+{
+	int vec = emu_lapic_pending(cpu);
+	if (vec >= 0)
+		emu_lapic_accept(cpu, (unsigned)vec);
+	else if ((vec = emu_machine_ext_intr(cpu)) < 0)
+		return 0;
+	if (emu_deliver(cpu, (unsigned)vec, false, false, 0, cpu->rip) != EMU_OK && !emu_deliver_exception(cpu)) {
+		emu_report_crash(cpu, "triple fault while delivering an external interrupt");
+		return -1;
+	}
+	return 1;
+}
+
+bool emu_step(struct emu_cpu *cpu)
+{
+	bool shadow = cpu->irq_shadow;
+	cpu->irq_shadow = 0;
+	if (!shadow && (cpu->rflags & FL_IF)) {
+		int t = take_interrupt(cpu);
+		if (t)
+			return t > 0;
+	}
+
+	struct emu_insn buf;
+	const struct emu_insn *in;
+	int r = fetch_decode(cpu, &buf, &in);
+	if (r == EMU_OK) {
+		cpu->next_rip = (cpu->rip + in->len) & emu_mask(cpu->code_size);
+		if (cpu->trace)
+			trace_insn(cpu, in);
+		emu_handler h = handlers[in->mnem];
+		if (h) {
+			r = h(cpu, in);
+		} else {
+			cpu->iundef = true;
+			r = emu_ud(cpu);
+		}
+	}
+	if (r == EMU_OK) {
+		cpu->rip = cpu->next_rip;
+		cpu->icount++;
+		return true;
+	}
+	if (emu_deliver_exception(cpu))
+		return true;
+	char reason[128];
+	if (cpu->iundef) {
+		int n = snprintf(reason, sizeof(reason), "triple fault after #UD on unimplemented instruction");
+		for (unsigned i = 0; i < cpu->ilen && n > 0 && (size_t)n < sizeof(reason) - 4; i++)
+			n += snprintf(reason + n, sizeof(reason) - (size_t)n, " %02x", cpu->ibytes[i]);
+	} else {
+		snprintf(reason, sizeof(reason), "triple fault (vector %u could not be delivered)", cpu->exc.vector);
+	}
+	emu_report_crash(cpu, reason);
+	return false;
+}

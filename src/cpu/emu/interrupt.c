@@ -1,0 +1,338 @@
+/* Interrupt and exception delivery (SDM vol. 3 chapter 6): the real-mode
+ * IVT, protected-mode interrupt/trap gates with stack switching through the
+ * TSS, 64-bit gates with IST; double-fault and triple-fault rules; INT n,
+ * INT3, INTO, INT1 and IRET. Task gates and hardware task switching are not
+ * modelled: they raise #GP. */
+#include <string.h>
+
+#include "emu.h"
+#include "util/log.h"
+
+struct saved {
+	struct x86_segment seg[SEG_COUNT];
+	uint64_t rsp, rflags;
+	uint8_t cpl;
+};
+
+static void save(struct emu_cpu *cpu, struct saved *s)
+{
+	memcpy(s->seg, cpu->seg, sizeof(s->seg));
+	s->rsp = cpu->gpr[RSP];
+	s->rflags = emu_flags_get(cpu);
+	s->cpl = cpu->cpl;
+}
+
+static int restore(struct emu_cpu *cpu, const struct saved *s, int r)
+{
+	memcpy(cpu->seg, s->seg, sizeof(s->seg));
+	cpu->gpr[RSP] = s->rsp;
+	emu_flags_set(cpu, s->rflags);
+	cpu->cpl = s->cpl;
+	emu_cpu_update_mode(cpu);
+	return r;
+}
+
+int emu_tss_stack(struct emu_cpu *cpu, unsigned dpl, unsigned ist, uint16_t *ss, uint64_t *sp)
+{
+	const struct x86_segment *tr = &cpu->seg[SEG_TR];
+	uint32_t err = tr->selector & 0xfffc;
+	uint64_t v;
+	if (tr->unusable || !tr->present)
+		return emu_raise(cpu, EXC_TS, true, err);
+	if (emu_long_mode(cpu)) {
+		/* 64-bit TSS: RSP0-2 at 4, IST1-7 at 0x24 (SDM vol. 3 §7.7) */
+		uint64_t off = ist ? 0x1c + 8 * (uint64_t)ist : 4 + 8 * (uint64_t)dpl;
+		if (off + 7 > tr->limit)
+			return emu_raise(cpu, EXC_TS, true, err);
+		EMU_TRY(emu_read_sys(cpu, tr->base + off, 8, &v));
+		*sp = v;
+		*ss = (uint16_t)dpl;
+		return EMU_OK;
+	}
+	bool tss32 = tr->type & 8;
+	uint64_t off = tss32 ? 4 + 8 * (uint64_t)dpl : 2 + 4 * (uint64_t)dpl;
+	unsigned w = tss32 ? 4 : 2;
+	if (off + w + 1 > tr->limit)
+		return emu_raise(cpu, EXC_TS, true, err);
+	EMU_TRY(emu_read_sys(cpu, tr->base + off, w, &v));
+	*sp = v;
+	EMU_TRY(emu_read_sys(cpu, tr->base + off + w, 2, &v));
+	*ss = (uint16_t)v;
+	return EMU_OK;
+}
+
+static int deliver_real(struct emu_cpu *cpu, unsigned vector, uint64_t ret_rip)
+{
+	uint64_t ent;
+	if ((uint64_t)vector * 4 + 3 > cpu->idt.limit)
+		return emu_gp(cpu, 0);
+	EMU_TRY(emu_read_sys(cpu, cpu->idt.base + vector * 4, 4, &ent));
+	uint64_t f = emu_flags_get(cpu);
+	EMU_TRY(emu_push(cpu, 2, f));
+	EMU_TRY(emu_push(cpu, 2, cpu->seg[SEG_CS].selector));
+	EMU_TRY(emu_push(cpu, 2, ret_rip));
+	cpu->rflags = f & ~(uint64_t)(FL_IF | FL_TF | FL_AC | FL_RF);
+	emu_seg_real(cpu, SEG_CS, (uint16_t)(ent >> 16));
+	emu_cpu_update_mode(cpu);
+	cpu->rip = cpu->next_rip = ent & 0xffff;
+	return EMU_OK;
+}
+
+static int deliver_prot(struct emu_cpu *cpu, unsigned vector, bool soft, bool has_error, uint32_t error,
+			uint64_t ret_rip)
+{
+	bool lm = emu_long_mode(cpu);
+	unsigned esz = lm ? 16 : 8;
+	uint32_t ext = soft ? 0 : 1;
+	uint32_t gerr = vector * 8 + 2 + ext; /* error code naming the IDT entry */
+	uint64_t g[2] = { 0, 0 };
+	if ((uint64_t)vector * esz + esz - 1 > cpu->idt.limit)
+		return emu_gp(cpu, gerr);
+	EMU_TRY(emu_read_sys(cpu, cpu->idt.base + vector * esz, 8, &g[0]));
+	if (lm)
+		EMU_TRY(emu_read_sys(cpu, cpu->idt.base + vector * esz + 8, 8, &g[1]));
+	unsigned type = (g[0] >> 40) & 0xf, gdpl = (g[0] >> 45) & 3;
+	bool present = (g[0] >> 47) & 1;
+	bool ok_type = lm ? (type == 0xe || type == 0xf) : (type == 0x6 || type == 0x7 || type == 0xe || type == 0xf);
+	if (!ok_type) {
+		if (type == 5)
+			log_warn("emu: vCPU %u: task gate for vector %u: task switching is not emulated", cpu->index, vector);
+		return emu_gp(cpu, gerr);
+	}
+	if (soft && gdpl < cpu->cpl)
+		return emu_gp(cpu, gerr);
+	if (!present)
+		return emu_raise(cpu, EXC_NP, true, gerr);
+	uint16_t sel = (uint16_t)(g[0] >> 16);
+	uint64_t off = (g[0] & 0xffff) | ((g[0] >> 32) & 0xffff0000ULL);
+	if (lm)
+		off |= (g[1] & 0xffffffffULL) << 32;
+	unsigned ist = lm ? (unsigned)((g[0] >> 32) & 7) : 0;
+	bool gate32 = lm || (type & 8);
+	bool trap = type & 1;
+	if ((sel & ~3u) == 0)
+		return emu_gp(cpu, ext);
+	struct emu_desc cs;
+	EMU_TRY(emu_desc_read(cpu, sel, &cs, EXC_GP));
+	uint32_t serr = (sel & 0xfffc) | ext;
+	if (!cs.seg.s || !(cs.seg.type & 8) || cs.seg.dpl > cpu->cpl)
+		return emu_gp(cpu, serr);
+	if (lm && !(cs.seg.l && !cs.seg.db))
+		return emu_gp(cpu, serr);
+	if (!cs.seg.present)
+		return emu_raise(cpu, EXC_NP, true, serr);
+	if (emu_vm86(cpu)) {
+		log_warn("emu: vCPU %u: interrupt from virtual-8086 mode is not emulated", cpu->index);
+		return emu_gp(cpu, serr);
+	}
+	bool conforming = cs.seg.type & 4;
+	unsigned new_cpl = conforming ? cpu->cpl : cs.seg.dpl;
+	uint64_t old_ss = cpu->seg[SEG_SS].selector, old_sp = cpu->gpr[RSP];
+	uint64_t old_cs = cpu->seg[SEG_CS].selector;
+	uint64_t flags = emu_flags_get(cpu);
+	bool inner = new_cpl < cpu->cpl;
+	unsigned w = lm ? 8 : gate32 ? 4 : 2;
+
+	if (inner || ist) {
+		struct x86_segment keep_ss = cpu->seg[SEG_SS];
+		EMU_TRY(emu_switch_stack(cpu, new_cpl, ist));
+		if (!inner) /* IST without a privilege change keeps SS */
+			cpu->seg[SEG_SS] = keep_ss;
+	}
+	if (lm)
+		cpu->gpr[RSP] &= ~0xfULL; /* SDM vol. 3 §6.14.2: the frame is 16-byte aligned */
+	cpu->cpl = (uint8_t)new_cpl;
+	if (lm || inner) {
+		EMU_TRY(emu_push(cpu, w, old_ss));
+		EMU_TRY(emu_push(cpu, w, old_sp));
+	}
+	EMU_TRY(emu_push(cpu, w, flags));
+	EMU_TRY(emu_push(cpu, w, old_cs));
+	EMU_TRY(emu_push(cpu, w, ret_rip));
+	if (has_error)
+		EMU_TRY(emu_push(cpu, w, error));
+	EMU_TRY(emu_desc_set_accessed(cpu, sel, &cs));
+	emu_set_cs(cpu, sel, &cs.seg, new_cpl);
+	flags &= ~(uint64_t)(FL_TF | FL_NT | FL_RF | FL_VM);
+	if (!trap)
+		flags &= ~(uint64_t)FL_IF;
+	emu_flags_set(cpu, flags);
+	if (!gate32)
+		off &= 0xffff;
+	cpu->rip = cpu->next_rip = off;
+	return EMU_OK;
+}
+
+int emu_deliver(struct emu_cpu *cpu, unsigned vector, bool soft, bool has_error, uint32_t error, uint64_t ret_rip)
+{
+	struct saved sv;
+	save(cpu, &sv);
+	int r;
+	if (!emu_prot_mode(cpu))
+		r = deliver_real(cpu, vector, ret_rip);
+	else
+		r = deliver_prot(cpu, vector, soft, has_error, error, ret_rip);
+	if (r)
+		return restore(cpu, &sv, r);
+	return EMU_OK;
+}
+
+/* SDM vol. 3 table 6-4/6-5: exception classes for double-fault detection. */
+static int exc_class(unsigned v)
+{
+	if (v == EXC_PF)
+		return 2;
+	if (v == EXC_DE || (v >= EXC_TS && v <= EXC_GP))
+		return 1;
+	return 0;
+}
+
+static bool has_error_code(unsigned v)
+{
+	return v == EXC_DF || (v >= EXC_TS && v <= EXC_PF) || v == EXC_AC;
+}
+
+bool emu_deliver_exception(struct emu_cpu *cpu)
+{
+	for (int depth = 0; depth < 4; depth++) {
+		unsigned vec = cpu->exc.vector;
+		bool he = cpu->exc.has_error && has_error_code(vec);
+		if (cpu->trace)
+			log_info("emu: vCPU %u: exception %u error %#x at %04x:%llx", cpu->index, vec, cpu->exc.error,
+				 cpu->seg[SEG_CS].selector, (unsigned long long)cpu->rip);
+		if (emu_deliver(cpu, vec, false, he, cpu->exc.error, cpu->rip) == EMU_OK)
+			return true;
+		unsigned nvec = cpu->exc.vector;
+		if (vec == EXC_DF)
+			return false; /* a fault while delivering #DF: shutdown */
+		int a = exc_class(vec), b = exc_class(nvec);
+		if ((a == 1 && b == 1) || (a == 2 && b != 0)) {
+			cpu->exc.vector = EXC_DF;
+			cpu->exc.has_error = 1;
+			cpu->exc.error = 0;
+		}
+	}
+	return false;
+}
+
+int emu_x_int(struct emu_cpu *cpu, const struct emu_insn *in)
+{
+	unsigned vec;
+	bool soft = true;
+	switch (in->mnem) {
+	case M_INT:
+		vec = in->imm & 0xff;
+		if (emu_vm86(cpu) && ((emu_flags_get(cpu) >> 12) & 3) < 3)
+			return emu_gp(cpu, 0);
+		break;
+	case M_INT3:
+		vec = EXC_BP;
+		break;
+	case M_INTO:
+		if (!emu_cond(cpu, 0))
+			return EMU_OK;
+		vec = EXC_OF;
+		break;
+	default: /* INT1 (ICEBP) behaves like a hardware #DB: no gate DPL check */
+		vec = EXC_DB;
+		soft = false;
+		break;
+	}
+	return emu_deliver(cpu, vec, soft, false, 0, cpu->next_rip);
+}
+
+static int iret_prot(struct emu_cpu *cpu, const struct emu_insn *in)
+{
+	unsigned s = in->opsize;
+	bool lm = emu_long_mode(cpu);
+	uint64_t ip, csv, fl, sp = 0, ssv = 0;
+	uint64_t old = emu_flags_get(cpu);
+	if ((old & FL_NT) && !lm) {
+		log_warn("emu: vCPU %u: IRET with NT set (task return) is not emulated", cpu->index);
+		return emu_gp(cpu, 0);
+	}
+	EMU_TRY(emu_pop(cpu, s, &ip));
+	EMU_TRY(emu_pop(cpu, s, &csv));
+	EMU_TRY(emu_pop(cpu, s, &fl));
+	uint16_t sel = (uint16_t)csv;
+	unsigned rpl = sel & 3;
+	if ((fl & FL_VM) && cpu->cpl == 0 && !lm && s == 4) {
+		log_warn("emu: vCPU %u: IRET to virtual-8086 mode is not emulated", cpu->index);
+		return emu_gp(cpu, 0);
+	}
+	if ((sel & ~3u) == 0)
+		return emu_gp(cpu, 0);
+	struct emu_desc d;
+	EMU_TRY(emu_desc_read(cpu, sel, &d, EXC_GP));
+	uint32_t err = sel & 0xfffc;
+	if (rpl < cpu->cpl || !d.seg.s || !(d.seg.type & 8))
+		return emu_gp(cpu, err);
+	if ((d.seg.type & 4) ? d.seg.dpl > rpl : d.seg.dpl != rpl)
+		return emu_gp(cpu, err);
+	if (!d.seg.present)
+		return emu_raise(cpu, EXC_NP, true, err);
+	bool outer = rpl > cpu->cpl;
+	bool pop_ss = outer || emu_code64(cpu); /* 64-bit IRET always pops SS:RSP */
+	if (pop_ss) {
+		EMU_TRY(emu_pop(cpu, s, &sp));
+		EMU_TRY(emu_pop(cpu, s, &ssv));
+	}
+	ip &= emu_mask(s);
+	if (lm && d.seg.l ? (uint64_t)(((int64_t)(ip << 16)) >> 16) != ip : ip > d.seg.limit)
+		return emu_gp(cpu, 0);
+	/* which flags may change is decided by the old CPL (SDM vol. 2 IRET) */
+	uint64_t mask = FL_ARITH | FL_TF | FL_DF | FL_NT | FL_RF | FL_AC | FL_ID;
+	unsigned iopl = (old >> 12) & 3;
+	if (cpu->cpl == 0)
+		mask |= FL_IF | FL_IOPL | FL_VIF | FL_VIP;
+	else if (cpu->cpl <= iopl)
+		mask |= FL_IF;
+	if (s == 2)
+		mask &= 0xffff;
+	EMU_TRY(emu_desc_set_accessed(cpu, sel, &d));
+	emu_set_cs(cpu, sel, &d.seg, rpl);
+	if (pop_ss) {
+		EMU_TRY(emu_load_seg(cpu, SEG_SS, (uint16_t)ssv));
+		cpu->irq_shadow = 0;
+		emu_reg_set(cpu, NULL, RSP, emu_stack_width(cpu), sp);
+	}
+	emu_flags_set(cpu, (old & ~mask) | (fl & mask));
+	if (outer)
+		emu_null_outer_data_segs(cpu);
+	cpu->next_rip = ip;
+	return EMU_OK;
+}
+
+int emu_x_iret(struct emu_cpu *cpu, const struct emu_insn *in)
+{
+	struct saved sv;
+	save(cpu, &sv);
+	if (!emu_prot_mode(cpu) || emu_vm86(cpu)) {
+		unsigned s = in->opsize;
+		uint64_t ip, csv, fl, old = emu_flags_get(cpu);
+		if (emu_vm86(cpu) && ((old >> 12) & 3) < 3)
+			return emu_gp(cpu, 0);
+		int r = emu_pop(cpu, s, &ip);
+		if (!r)
+			r = emu_pop(cpu, s, &csv);
+		if (!r)
+			r = emu_pop(cpu, s, &fl);
+		if (r)
+			return restore(cpu, &sv, r);
+		ip &= emu_mask(s);
+		if (ip > cpu->seg[SEG_CS].limit && !emu_vm86(cpu) && ip > 0xffff)
+			return restore(cpu, &sv, emu_gp(cpu, 0));
+		uint64_t mask = (s == 2 ? 0xffffULL : (uint64_t)0x3f7fd7) & ~(uint64_t)(FL_VM | FL_VIF | FL_VIP);
+		if (emu_vm86(cpu))
+			mask &= ~(uint64_t)FL_IOPL;
+		emu_seg_real(cpu, SEG_CS, (uint16_t)csv);
+		emu_cpu_update_mode(cpu);
+		emu_flags_set(cpu, (old & ~mask) | (fl & mask));
+		cpu->next_rip = ip;
+		return EMU_OK;
+	}
+	int r = iret_prot(cpu, in);
+	if (r)
+		return restore(cpu, &sv, r);
+	return EMU_OK;
+}

@@ -1,0 +1,250 @@
+/* Local APIC (SDM vol. 3 chapter 10, xAPIC): ID, TPR/PPR, IRR/ISR/EOI,
+ * spurious-vector register, LVT registers, the timer (one-shot and
+ * periodic, from the host monotonic clock at a 100 MHz bus clock) and the
+ * ICR: fixed and lowest-priority IPIs, INIT and STARTUP (SDM §8.4.4 MP
+ * initialization). All vCPUs run on one thread (emu_engine.c), so an IPI
+ * may write straight into the target's state. */
+#include <time.h>
+
+#include "emu.h"
+#include "util/log.h"
+
+#define LAPIC_NS_PER_TICK 10 /* 100 MHz */
+
+enum {
+	APIC_ID = 0x20, APIC_VER = 0x30, APIC_TPR = 0x80, APIC_APR = 0x90, APIC_PPR = 0xa0, APIC_EOI = 0xb0,
+	APIC_LDR = 0xd0, APIC_DFR = 0xe0, APIC_SVR = 0xf0, APIC_ISR = 0x100, APIC_TMR = 0x180,
+	APIC_IRR = 0x200, APIC_ESR = 0x280, APIC_ICR_LO = 0x300, APIC_ICR_HI = 0x310,
+	APIC_LVT_TIMER = 0x320, APIC_LVT_THERMAL = 0x330, APIC_LVT_PERF = 0x340, APIC_LVT_LINT0 = 0x350,
+	APIC_LVT_LINT1 = 0x360, APIC_LVT_ERROR = 0x370, APIC_TIMER_INIT = 0x380, APIC_TIMER_CUR = 0x390,
+	APIC_TIMER_DIV = 0x3e0,
+};
+
+#define LVT_MASKED (1u << 16)
+
+void emu_lapic_reset(struct emu_cpu *cpu)
+{
+	struct emu_lapic *l = &cpu->lapic;
+	*l = (struct emu_lapic){ .id = cpu->index, .dfr = 0xffffffff, .svr = 0xff };
+	l->lvt_timer = l->lvt_thermal = l->lvt_perf = l->lvt_lint0 = l->lvt_lint1 = l->lvt_error = LVT_MASKED;
+}
+
+bool emu_lapic_claims(const struct emu_cpu *cpu, uint64_t gpa)
+{
+	return (cpu->apic_base & (1u << 11)) && (gpa & ~0xfffULL) == (cpu->apic_base & 0xffffff000ULL);
+}
+
+static int highest(const uint32_t *bits)
+{
+	for (int i = 7; i >= 0; i--)
+		if (bits[i])
+			return i * 32 + 31 - __builtin_clz(bits[i]);
+	return -1;
+}
+
+static uint32_t ppr(const struct emu_lapic *l)
+{
+	int isr = highest(l->isr);
+	uint32_t isrv = isr < 0 ? 0 : (uint32_t)isr & 0xf0;
+	return (l->tpr & 0xf0) >= isrv ? l->tpr : isrv;
+}
+
+static uint64_t timer_period_ns(const struct emu_lapic *l)
+{
+	unsigned d = (l->timer_divide & 3) | ((l->timer_divide >> 1) & 4);
+	unsigned div = d == 7 ? 1 : 2u << d;
+	return (uint64_t)l->timer_initial * div * LAPIC_NS_PER_TICK;
+}
+
+static uint64_t host_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static uint32_t timer_current(const struct emu_lapic *l)
+{
+	if (!l->timer_armed || l->timer_initial == 0)
+		return 0;
+	uint64_t period = timer_period_ns(l);
+	uint64_t el = host_ns() - l->timer_start;
+	if (el >= period)
+		return 0;
+	return (uint32_t)((period - el) * l->timer_initial / period);
+}
+
+void emu_lapic_set_irr(struct emu_cpu *cpu, unsigned vector)
+{
+	vector &= 0xff;
+	if (vector < 16) {
+		cpu->lapic.esr |= 1u << 6; /* received illegal vector */
+		return;
+	}
+	cpu->lapic.irr[vector / 32] |= 1u << (vector % 32);
+}
+
+int emu_lapic_pending(const struct emu_cpu *cpu)
+{
+	const struct emu_lapic *l = &cpu->lapic;
+	if (!(cpu->apic_base & (1u << 11)) || !(l->svr & 0x100))
+		return -1;
+	int v = highest(l->irr);
+	if (v < 0 || ((uint32_t)v & 0xf0) <= (ppr(l) & 0xf0))
+		return -1;
+	return v;
+}
+
+void emu_lapic_accept(struct emu_cpu *cpu, unsigned vector)
+{
+	cpu->lapic.irr[vector / 32] &= ~(1u << (vector % 32));
+	cpu->lapic.isr[vector / 32] |= 1u << (vector % 32);
+}
+
+uint64_t emu_lapic_poll_timer(struct emu_cpu *cpu, uint64_t now)
+{
+	struct emu_lapic *l = &cpu->lapic;
+	if (!l->timer_armed || l->timer_initial == 0)
+		return UINT64_MAX;
+	uint64_t period = timer_period_ns(l);
+	if (now - l->timer_start < period)
+		return period - (now - l->timer_start);
+	if (!(l->lvt_timer & LVT_MASKED))
+		emu_lapic_set_irr(cpu, l->lvt_timer & 0xff);
+	if (((l->lvt_timer >> 17) & 3) == 1) { /* periodic */
+		l->timer_start = now;
+		return period;
+	}
+	l->timer_armed = false;
+	return UINT64_MAX;
+}
+
+static bool dest_match(const struct emu_cpu *t, uint32_t dest, bool logical)
+{
+	if (!logical)
+		return dest == 0xff || dest == t->lapic.id;
+	if (dest == 0xff)
+		return true;
+	uint32_t ldr = t->lapic.ldr >> 24;
+	if ((t->lapic.dfr >> 28) == 0xf) /* flat model */
+		return (ldr & dest) != 0;
+	/* cluster model: high nibble cluster, low nibble member bits */
+	return (ldr >> 4) == (dest >> 4) && (ldr & dest & 0xf);
+}
+
+static void ipi_one(struct emu_cpu *t, unsigned mode, unsigned vector, bool level_assert)
+{
+	switch (mode) {
+	case 0: /* fixed */
+	case 1: /* lowest priority: delivered to every match (no arbitration) */
+		emu_lapic_set_irr(t, vector);
+		break;
+	case 5: /* INIT; the level de-assert form does nothing on modern CPUs */
+		if (level_assert) {
+			emu_cpu_reset_wait_sipi(t);
+			emu_lapic_reset(t);
+		}
+		break;
+	case 6: /* STARTUP: real mode at vector << 12 (SDM vol. 3 §8.4.4.1) */
+		if (t->state == EMU_WAIT_SIPI) {
+			emu_seg_real(t, SEG_CS, (uint16_t)(vector << 8));
+			t->rip = t->next_rip = 0;
+			t->state = EMU_RUNNING;
+			emu_cpu_update_mode(t);
+		}
+		break;
+	default:
+		log_warn("emu: IPI delivery mode %u is not emulated (vector %#x)", mode, vector);
+		break;
+	}
+}
+
+static void send_ipi(struct emu_cpu *cpu)
+{
+	struct emu_lapic *l = &cpu->lapic;
+	unsigned vector = l->icr_lo & 0xff, mode = (l->icr_lo >> 8) & 7;
+	bool logical = l->icr_lo & (1u << 11), assert_ = l->icr_lo & (1u << 14);
+	unsigned shorthand = (l->icr_lo >> 18) & 3;
+	uint32_t dest = l->icr_hi >> 24;
+	unsigned n = emu_machine_ncpus(cpu->mach);
+	for (unsigned i = 0; i < n; i++) {
+		struct emu_cpu *t = emu_machine_cpu(cpu->mach, i);
+		bool self = t == cpu, hit;
+		switch (shorthand) {
+		case 1: hit = self; break;
+		case 2: hit = true; break;
+		case 3: hit = !self; break;
+		default: hit = dest_match(t, dest, logical); break;
+		}
+		if (hit)
+			ipi_one(t, mode, vector, assert_ || mode != 5);
+	}
+}
+
+uint32_t emu_lapic_read(struct emu_cpu *cpu, uint32_t off)
+{
+	const struct emu_lapic *l = &cpu->lapic;
+	if (off >= APIC_ISR && off < APIC_ISR + 0x80)
+		return l->isr[(off - APIC_ISR) / 16];
+	if (off >= APIC_TMR && off < APIC_TMR + 0x80)
+		return l->tmr[(off - APIC_TMR) / 16];
+	if (off >= APIC_IRR && off < APIC_IRR + 0x80)
+		return l->irr[(off - APIC_IRR) / 16];
+	switch (off) {
+	case APIC_ID: return l->id << 24;
+	case APIC_VER: return 0x00050014; /* version 0x14, 6 LVT entries */
+	case APIC_TPR: return l->tpr;
+	case APIC_PPR: return ppr(l);
+	case APIC_LDR: return l->ldr;
+	case APIC_DFR: return l->dfr;
+	case APIC_SVR: return l->svr;
+	case APIC_ESR: return l->esr;
+	case APIC_ICR_LO: return l->icr_lo & ~(1u << 12); /* delivery always complete */
+	case APIC_ICR_HI: return l->icr_hi;
+	case APIC_LVT_TIMER: return l->lvt_timer;
+	case APIC_LVT_THERMAL: return l->lvt_thermal;
+	case APIC_LVT_PERF: return l->lvt_perf;
+	case APIC_LVT_LINT0: return l->lvt_lint0;
+	case APIC_LVT_LINT1: return l->lvt_lint1;
+	case APIC_LVT_ERROR: return l->lvt_error;
+	case APIC_TIMER_INIT: return l->timer_initial;
+	case APIC_TIMER_CUR: return timer_current(l);
+	case APIC_TIMER_DIV: return l->timer_divide;
+	default: return 0;
+	}
+}
+
+void emu_lapic_write(struct emu_cpu *cpu, uint32_t off, uint32_t v)
+{
+	struct emu_lapic *l = &cpu->lapic;
+	bool software_off = !(l->svr & 0x100);
+	switch (off) {
+	case APIC_ID: l->id = v >> 24; break;
+	case APIC_TPR: l->tpr = v & 0xff; break;
+	case APIC_EOI: {
+		int h = highest(l->isr);
+		if (h >= 0)
+			l->isr[h / 32] &= ~(1u << (h % 32));
+		break;
+	}
+	case APIC_LDR: l->ldr = v & 0xff000000; break;
+	case APIC_DFR: l->dfr = v | 0x0fffffff; break;
+	case APIC_SVR: l->svr = v & 0x13ff; break;
+	case APIC_ESR: l->esr = 0; break;
+	case APIC_ICR_LO: l->icr_lo = v; send_ipi(cpu); break;
+	case APIC_ICR_HI: l->icr_hi = v & 0xff000000; break;
+	case APIC_LVT_TIMER: l->lvt_timer = (v & 0x700ff) | (software_off ? LVT_MASKED : 0); break;
+	case APIC_LVT_THERMAL: l->lvt_thermal = v & 0x107ff; break;
+	case APIC_LVT_PERF: l->lvt_perf = v & 0x107ff; break;
+	case APIC_LVT_LINT0: l->lvt_lint0 = v & 0x1a7ff; break;
+	case APIC_LVT_LINT1: l->lvt_lint1 = v & 0x1a7ff; break;
+	case APIC_LVT_ERROR: l->lvt_error = v & 0x100ff; break;
+	case APIC_TIMER_INIT:
+		l->timer_initial = v;
+		l->timer_start = host_ns();
+		l->timer_armed = v != 0;
+		break;
+	case APIC_TIMER_DIV: l->timer_divide = v & 0xb; break;
+	default: break;
+	}
+}

@@ -1,0 +1,81 @@
+/* Fast system calls: SYSCALL/SYSRET (long mode, Intel semantics: #UD
+ * outside 64-bit mode) and SYSENTER/SYSEXIT (SDM vol. 2). The segments
+ * they load are fixed flat descriptors, not read from the GDT. */
+#include "emu.h"
+
+static bool canonical(uint64_t a)
+{
+	return (uint64_t)(((int64_t)(a << 16)) >> 16) == a;
+}
+
+static struct x86_segment flat(unsigned type, unsigned dpl, bool l, bool db)
+{
+	return (struct x86_segment){ .base = 0, .limit = 0xffffffff, .type = (uint8_t)type, .s = 1,
+				     .dpl = (uint8_t)dpl, .present = 1, .l = l, .db = db, .g = 1 };
+}
+
+static void set_flat_cs_ss(struct emu_cpu *cpu, uint16_t cs, uint16_t ss, unsigned cpl, bool l)
+{
+	struct x86_segment c = flat(0xb, cpl, l, !l);
+	emu_set_cs(cpu, cs, &c, cpl);
+	cpu->seg[SEG_SS] = flat(3, cpl, false, true);
+	cpu->seg[SEG_SS].selector = (uint16_t)((ss & ~3u) | cpl);
+}
+
+int emu_x_syscall(struct emu_cpu *cpu, const struct emu_insn *in)
+{
+	uint64_t f = emu_flags_get(cpu);
+	switch (in->mnem) {
+	case M_SYSCALL: {
+		if (!emu_code64(cpu) || !(cpu->efer & X86_EFER_SCE))
+			return emu_ud(cpu);
+		uint16_t sel = (uint16_t)(cpu->msr.star >> 32);
+		cpu->gpr[RCX] = cpu->next_rip;
+		cpu->gpr[R11] = f & ~(uint64_t)FL_RF;
+		set_flat_cs_ss(cpu, sel & 0xfffc, (uint16_t)(sel + 8), 0, true);
+		emu_flags_set(cpu, f & ~cpu->msr.fmask & ~(uint64_t)FL_RF);
+		cpu->next_rip = cpu->msr.lstar;
+		return EMU_OK;
+	}
+	case M_SYSRET: {
+		if (!emu_code64(cpu) || !(cpu->efer & X86_EFER_SCE))
+			return emu_ud(cpu);
+		if (cpu->cpl != 0)
+			return emu_gp(cpu, 0);
+		uint16_t sel = (uint16_t)(cpu->msr.star >> 48);
+		bool to64 = in->opsize == 8;
+		uint64_t rip = to64 ? cpu->gpr[RCX] : (cpu->gpr[RCX] & 0xffffffffULL);
+		if (to64 && !canonical(rip))
+			return emu_gp(cpu, 0);
+		set_flat_cs_ss(cpu, (uint16_t)(to64 ? sel + 16 : sel), (uint16_t)(sel + 8), 3, to64);
+		emu_flags_set(cpu, (cpu->gpr[R11] & 0x3c7fd7) | X86_RFLAGS_FIXED);
+		cpu->next_rip = rip;
+		return EMU_OK;
+	}
+	case M_SYSENTER: {
+		uint16_t sel = (uint16_t)cpu->msr.sysenter_cs;
+		if (!emu_prot_mode(cpu) || (sel & 0xfffc) == 0)
+			return emu_gp(cpu, 0);
+		bool lm = emu_long_mode(cpu);
+		set_flat_cs_ss(cpu, sel & 0xfffc, (uint16_t)(sel + 8), 0, lm);
+		emu_flags_set(cpu, f & ~(uint64_t)(FL_VM | FL_IF | FL_RF));
+		cpu->gpr[RSP] = lm ? cpu->msr.sysenter_esp : (cpu->msr.sysenter_esp & 0xffffffffULL);
+		cpu->next_rip = lm ? cpu->msr.sysenter_eip : (cpu->msr.sysenter_eip & 0xffffffffULL);
+		return EMU_OK;
+	}
+	default: { /* SYSEXIT */
+		uint16_t sel = (uint16_t)cpu->msr.sysenter_cs;
+		if (!emu_prot_mode(cpu) || cpu->cpl != 0 || (sel & 0xfffc) == 0)
+			return emu_gp(cpu, 0);
+		bool to64 = in->opsize == 8;
+		uint64_t rip = to64 ? cpu->gpr[RDX] : (cpu->gpr[RDX] & 0xffffffffULL);
+		uint64_t rsp = to64 ? cpu->gpr[RCX] : (cpu->gpr[RCX] & 0xffffffffULL);
+		if (to64 && (!canonical(rip) || !canonical(rsp)))
+			return emu_gp(cpu, 0);
+		set_flat_cs_ss(cpu, (uint16_t)(sel + (to64 ? 32 : 16)), (uint16_t)(sel + (to64 ? 40 : 24)), 3, to64);
+		cpu->gpr[RSP] = rsp;
+		cpu->next_rip = rip;
+		return EMU_OK;
+	}
+	}
+}
