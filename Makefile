@@ -44,7 +44,7 @@ GUEST_BINS := $(patsubst $(GUEST_DIR)/%.S,$(BUILD)/guests/%.bin,$(G_RAW16) $(G_R
 	      $(patsubst $(GUEST_DIR)/%.S,$(BUILD)/guests/%.elf,$(G_ELF32) $(G_ELF64))
 GUEST_ASFLAGS := -I$(GUEST_DIR) -nostdlib -ffreestanding -fno-pic -no-pie -Wl,--no-warn-rwx-segments
 
-.PHONY: all check test unit system bench clean guests
+.PHONY: all check test unit system bench clean guests static nested
 all: $(BUILD)/vmon guests $(UNIT_BINS) $(BENCH_BINS) $(BUILD)/tests/difftest/gen
 guests: $(GUEST_BINS)
 
@@ -96,6 +96,16 @@ $(BUILD)/tests/difftest/gen: tests/difftest/gen.c
 	@echo "  GEN     $@"
 	@$(CC) $(ALL_CFLAGS) -o $@ $< $(LDLIBS)
 
+# Static builds for tests/nested/run.sh, which runs them in a minimal VM.
+static: $(BUILD)/vmon-static $(BUILD)/bench/raw_kvm-static $(BUILD)/bench/firstbyte-static
+$(BUILD)/vmon-static: $(LIB_SRCS) src/main.c
+	@echo "  STATIC  $@"
+	@$(CC) $(CFLAGS_BASE) -O2 -static -o $@ $(LIB_SRCS) src/main.c -pthread
+$(BUILD)/bench/%-static: bench/%.c
+	@mkdir -p $(dir $@)
+	@echo "  STATIC  $@"
+	@$(CC) $(CFLAGS_BASE) -O2 -static -o $@ $< -pthread
+
 unit: $(UNIT_BINS)
 	@tests/unit/run.sh $(UNIT_BINS)
 
@@ -110,10 +120,14 @@ check:
 	$(MAKE) test
 	$(MAKE) SANITIZE=1 test
 
+# KVM engine tests inside a QEMU TCG VM with nested AMD-V (no /dev/kvm here).
+nested: all static
+	@BUILD=$(BUILD) tests/nested/run.sh
+
 bench: all
 	@BUILD=$(BUILD) bench/run.sh
 
 clean:
 	rm -rf build build-asan
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/src $(BUILD)/tests -name '*.d' -type f 2>/dev/null)

@@ -23,13 +23,15 @@
 #define SEL_UCODE 0x23 /* 0x20 | RPL 3 */
 #define SEL_TSS   0x28
 
-/* SDM vol. 3 §3.4.5 / §7.2.3 descriptors. */
+/* SDM vol. 3 §3.4.5 / §7.2.3 descriptors, accessed bit already set: whether
+ * a CPU sets it on IRET is not what this guest is about (QEMU's TCG does
+ * not; hardware and vmon's emu do), and LAR below reports it. */
 static uint64_t gdt[7] __attribute__((aligned(16))) = {
 	0,
-	0x00af9a000000ffffULL, /* 0x08 kernel code, 64-bit */
-	0x00cf92000000ffffULL, /* 0x10 kernel data */
-	0x00cff2000000ffffULL, /* 0x18 user data, DPL 3 */
-	0x00affa000000ffffULL, /* 0x20 user code, 64-bit, DPL 3 */
+	0x00af9b000000ffffULL, /* 0x08 kernel code, 64-bit */
+	0x00cf93000000ffffULL, /* 0x10 kernel data */
+	0x00cff3000000ffffULL, /* 0x18 user data, DPL 3 */
+	0x00affb000000ffffULL, /* 0x20 user code, 64-bit, DPL 3 */
 	0, 0,                  /* 0x28 TSS (16 bytes), filled at run time */
 };
 

@@ -15,9 +15,12 @@ ok()   { pass=$((pass + 1)); echo "ok   $*"; }
 bad()  { fail=$((fail + 1)); echo "FAIL $*"; }
 skip() { skip=$((skip + 1)); echo "SKIP $*"; }
 
-# Which engines can run here? KVM needs a usable /dev/kvm.
+# Which engines can run here? KVM needs a usable /dev/kvm. VMON_TEST_ENGINES
+# overrides (tests/nested/run.sh uses "kvm": emu already ran on the host).
 ENGINES="emu"
-if [ -r /dev/kvm ] && [ -w /dev/kvm ] && "$VMON" run --accel kvm --raw "$G/exitcode.prot32.bin" --mode prot32 \
+if [ -n "${VMON_TEST_ENGINES:-}" ]; then
+	ENGINES=$VMON_TEST_ENGINES
+elif [ -r /dev/kvm ] && [ -w /dev/kvm ] && timeout 60 "$VMON" run --accel kvm --raw "$G/exitcode.prot32.bin" --mode prot32 \
 	>/dev/null 2>&1 </dev/null; [ $? -eq 255 ]; then
 	ENGINES="kvm emu"
 else
@@ -74,7 +77,9 @@ raw modeswitch real 33
 raw exitcode prot32 255
 raw triple prot32 4
 raw smp prot32 33 --cpus 4
-KVM_LINES=20 raw popek long64 33
+export KVM_LINES=20
+raw popek long64 33
+unset KVM_LINES
 raw timer long64 33
 run_case hello.elf32 33 "$EXP/hello.elf32.out" -- --kernel "$G/hello.elf32.elf"
 run_case hello.elf64 33 "$EXP/hello.elf64.out" -- --kernel "$G/hello.elf64.elf"
@@ -83,8 +88,10 @@ run_case mbinfo.multiboot 33 "$EXP/mbinfo.multiboot.out" -- --kernel "$G/mbinfo.
 
 echo "== crash reports"
 for eng in $ENGINES; do
-	"$VMON" run --accel "$eng" --raw "$G/triple.prot32.bin" --mode prot32 >/dev/null 2>"$TMP/err" </dev/null
-	if grep -q "guest crashed" "$TMP/err" && grep -q "rip=" "$TMP/err" && grep -q "cr0=" "$TMP/err"; then
+	timeout 60 "$VMON" run --accel "$eng" --raw "$G/triple.prot32.bin" --mode prot32 >/dev/null 2>"$TMP/err" </dev/null
+	if [ $? -eq 124 ]; then
+		bad "triple fault [$eng]: vmon hung (no exit within 60 s)"
+	elif grep -q "guest crashed" "$TMP/err" && grep -q "rip=" "$TMP/err" && grep -q "cr0=" "$TMP/err"; then
 		ok "triple fault [$eng]: crash line and register dump on stderr"
 	else
 		bad "triple fault [$eng]: no register dump on stderr"; sed 's/^/     /' "$TMP/err" | head
@@ -100,7 +107,7 @@ printf '\177ELF\002\001\001' >"$TMP/truncated.elf"
 bad_input() {
 	local desc=$1 want=$2
 	shift 3
-	"$VMON" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
+	timeout 60 "$VMON" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
 	local st=$? lines
 	lines=$(wc -l <"$TMP/err")
 	if [ $st -ne 2 ]; then

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# KVM tests on a host that has no /dev/kvm (this project's CI machine): boot
+# Debian's cloud kernel in QEMU (TCG) with an emulated AMD-V CPU
+# (-cpu qemu64,+svm,+npt), load kvm-amd there, and run vmon's system tests
+# with --accel kvm inside that VM. vmon's KVM engine then drives a real
+# Linux KVM, one level down. What it cannot show: timing on hardware.
+#   tests/nested/run.sh [--bench]      (after `make`)
+# Where /dev/kvm is usable the system tests run KVM directly: SKIP here.
+set -u
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+N=$BUILD/nested
+BENCH=0
+[ "${1:-}" = --bench ] && BENCH=1
+if [ -r /dev/kvm ] && [ -w /dev/kvm ] && [ "${NESTED_FORCE:-0}" != 1 ]; then
+	echo "SKIP nested: /dev/kvm is usable here; tests/system/run.sh runs the KVM engine directly"
+	echo "nested: 0 passed, 0 failed"
+	exit 0
+fi
+
+need=()
+command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
+command -v cpio >/dev/null || need+=(cpio)
+if [ ${#need[@]} -gt 0 ]; then
+	echo "nested: installing ${need[*]}"
+	{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}"; } >/dev/null 2>&1 ||
+		{ echo "FAIL nested: cannot install ${need[*]}"; echo "nested: 0 passed, 1 failed"; exit 1; }
+fi
+
+# Debian's packages for the L1 guest: the kernel (with kvm.ko, kvm-amd.ko),
+# busybox and a static bash for the test scripts. Cached in $N/debs.
+mkdir -p "$N/debs"
+kpkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+if [ -z "$kpkg" ]; then
+	apt-get update -q >/dev/null 2>&1
+	kpkg=$(apt-cache depends linux-image-cloud-amd64 | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+fi
+for p in "$kpkg" busybox-static bash-static; do
+	ls "$N/debs/${p}"_*.deb >/dev/null 2>&1 && continue
+	(cd "$N/debs" && apt-get download -q "$p" >/dev/null 2>&1) ||
+		{ echo "FAIL nested: cannot download $p"; echo "nested: 0 passed, 1 failed"; exit 1; }
+done
+
+R=$N/root
+rm -rf "$N/x" "$R"
+mkdir -p "$N/x" "$R"/{bin,proc,sys,dev,tmp,mods,vmon/tests/system}
+for d in "$N"/debs/*.deb; do dpkg-deb -x "$d" "$N/x"; done
+kver=$(ls "$N/x/lib/modules")
+cp "$N/x/bin/busybox" "$R/bin/busybox"
+for a in $("$N/x/bin/busybox" --list); do
+	case $a in busybox | bash) ;; *) ln -s busybox "$R/bin/$a" ;; esac
+done
+cp "$N/x/bin/bash-static" "$R/bin/bash"
+for m in virt/lib/irqbypass.ko arch/x86/kvm/kvm.ko arch/x86/kvm/kvm-amd.ko; do
+	cp "$N/x/lib/modules/$kver/kernel/$m" "$R/mods/"
+done
+mkdir -p "$R/vmon/$BUILD/guests" "$R/vmon/$BUILD/bench" "$R/vmon/bench"
+cp "$BUILD/vmon-static" "$R/vmon/$BUILD/vmon"
+cp "$BUILD"/guests/*.bin "$BUILD"/guests/*.elf "$R/vmon/$BUILD/guests/"
+cp -r tests/system/run.sh tests/system/expected "$R/vmon/tests/system/"
+cp bench/exits "$R/vmon/bench/"
+# NESTED_SCRIPT=FILE: a script to run in the L1 VM first (for debugging).
+[ -n "${NESTED_SCRIPT:-}" ] && cp "$NESTED_SCRIPT" "$R/vmon/custom.sh"
+cp "$BUILD/bench/raw_kvm-static" "$R/vmon/$BUILD/bench/raw_kvm"
+cp "$BUILD/bench/firstbyte-static" "$R/vmon/$BUILD/bench/firstbyte"
+cat >"$R/init" <<INIT
+#!/bin/sh
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+insmod /mods/irqbypass.ko && insmod /mods/kvm.ko && insmod /mods/kvm-amd.ko
+echo "nested: L1 kernel \$(uname -r), \$(ls -l /dev/kvm 2>&1)"
+cd /vmon
+if [ -f /vmon/custom.sh ]; then /bin/bash /vmon/custom.sh; fi
+BUILD=$BUILD VMON_TEST_ENGINES=kvm /bin/bash tests/system/run.sh
+echo "nested: system tests exit status \$?"
+if [ $BENCH = 1 ]; then BUILD=$BUILD /bin/bash bench/exits; fi
+poweroff -f
+INIT
+chmod +x "$R/init"
+(cd "$R" && find . | cpio -o -H newc --quiet | gzip -1) >"$N/initrd.img"
+
+echo "nested: booting $kpkg under QEMU TCG with AMD-V (svm, npt), running the system tests with --accel kvm"
+timeout 600 qemu-system-x86_64 -accel tcg -M pc -cpu qemu64,+svm,+npt -smp 2 -m 2048 \
+	-kernel "$N/x/boot/vmlinuz-$kver" -initrd "$N/initrd.img" \
+	-append "console=ttyS0 quiet panic=-1" -display none -serial stdio -monitor none -no-reboot \
+	</dev/null >"$N/log.txt" 2>&1
+qst=$?
+sed -n '/^nested: L1/,$p' "$N/log.txt" | grep -v '^\[' | sed 's/^system:/nested system:/'
+line=$(grep -E '^system: [0-9]+ passed' "$N/log.txt" | tail -1)
+if [ -z "$line" ] || [ $qst -ne 0 ]; then
+	echo "FAIL nested: the L1 VM did not finish the tests (qemu status $qst); log: $N/log.txt"
+	tail -20 "$N/log.txt"
+	echo "nested: 0 passed, 1 failed"
+	exit 1
+fi
+p=$(echo "$line" | awk '{ print $2 }')
+f=$(echo "$line" | awk '{ print $4 }')
+echo "nested: $p passed, $f failed"
+[ "$f" = 0 ]
