@@ -115,10 +115,12 @@ system: $(BUILD)/vmon guests
 test: all
 	@BUILD=$(BUILD) tests/run.sh
 
-# The README's test command: everything, plain and under ASan+UBSan.
+# The README's test command: everything, plain and under ASan+UBSan, then
+# the KVM engine inside a nested VM when this host has no /dev/kvm.
 check:
 	$(MAKE) test
 	$(MAKE) SANITIZE=1 test
+	$(MAKE) nested
 
 # KVM engine tests inside a QEMU TCG VM with nested AMD-V (no /dev/kvm here).
 nested: all static
