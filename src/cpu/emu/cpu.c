@@ -86,6 +86,7 @@ void emu_cpu_reset_wait_sipi(struct emu_cpu *cpu)
 	cpu->dr[7] = 0x400;
 	cpu->cpl = 0;
 	cpu->irq_shadow = 0;
+	cpu->nmi_pending = cpu->nmi_blocked = false;
 	cpu->state = EMU_WAIT_SIPI;
 	emu_cpu_update_mode(cpu);
 	emu_tlb_flush(cpu);

@@ -69,6 +69,9 @@ struct emu_tlb_entry {
 
 struct emu_tlb {
 	struct emu_tlb_entry e[3][EMU_TLB_SIZE];
+	/* A 2 MiB/4 MiB/1 GiB page was walked since the last full flush: its 4 KiB
+	 * slices may sit in many entries, so INVLPG must flush everything. */
+	bool has_large;
 };
 
 enum emu_run_state { EMU_RUNNING, EMU_HALTED, EMU_WAIT_SIPI };
@@ -78,7 +81,7 @@ enum emu_run_state { EMU_RUNNING, EMU_HALTED, EMU_WAIT_SIPI };
  * the bytes it was decoded from: self-modifying code needs no invalidation. */
 #define EMU_ICACHE_SIZE 1024
 struct emu_icache_entry {
-	uint8_t bytes[EMU_INSN_MAX];
+	uint8_t bytes[16];
 	uint8_t mode;
 	struct emu_insn insn; /* insn.len == 0: empty */
 };
@@ -104,6 +107,8 @@ struct emu_cpu {
 	uint8_t cpl;
 	uint8_t code_size;  /* 2, 4 or 8: current CS default */
 	uint8_t irq_shadow; /* STI / MOV SS blocking for one instruction */
+	bool nmi_pending;
+	bool nmi_blocked;   /* from NMI delivery until the next IRET (SDM vol. 3 §6.7.1) */
 	enum emu_run_state state;
 
 	/* The exception being raised by the current instruction. */
@@ -123,7 +128,7 @@ struct emu_cpu {
 	bool trace;
 
 	/* The bytes of the current instruction, for crash messages. */
-	uint8_t ibytes[EMU_INSN_MAX];
+	uint8_t ibytes[16]; /* EMU_INSN_MAX used; 16 for word-wise compares */
 	uint8_t ilen;
 	bool iundef;        /* current instruction decoded as #UD */
 };
@@ -268,5 +273,9 @@ struct emu_cpu *emu_machine_cpu(struct emu_machine *m, unsigned index);
 unsigned emu_machine_ncpus(const struct emu_machine *m);
 /* The vector of a pending external (PIC) interrupt for this vCPU, acknowledged, or -1. */
 int emu_machine_ext_intr(struct emu_cpu *cpu);
+/* Delivers device interrupts that arrived from other threads (I/O APIC). */
+void emu_machine_poll_irqs(struct emu_cpu *cpu);
+/* A level-triggered vector was EOIed: tell the I/O APIC. */
+void emu_machine_eoi(struct emu_machine *m, unsigned vector);
 
 #endif

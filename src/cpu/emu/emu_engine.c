@@ -15,7 +15,9 @@
 #include "cpu/engine.h"
 #include "dev/pic8259.h"
 #include "dev/pit8254.h"
+#include "boot/acpi.h"
 #include "emu.h"
+#include "ioapic.h"
 #include "util/log.h"
 #include "vm.h"
 
@@ -35,19 +37,40 @@ struct emu_machine {
 	/* The 8254 PIT, polled by the run loop; channel 0 drives IRQ 0. */
 	struct pit8254 *pit;
 	struct irq_line pit_irq;
+	struct emu_ioapic *ioapic;
 };
+
+/* ISA IRQ n reaches PIC input n and I/O APIC pin n, except IRQ 0 (the PIT)
+ * which the MADT overrides to pin 2 (boot/acpi.c), as KVM routes it. */
+static void route_irq(struct emu_machine *m, unsigned gsi, int level)
+{
+	if (m->pic && gsi < 16)
+		pic8259_set_irq(m->pic, gsi, level);
+	if (gsi == 2)
+		return; /* the PIC cascade: no I/O APIC pin */
+	emu_ioapic_set_pin(m->ioapic, gsi == 0 ? 2 : gsi, level);
+}
+
+void emu_machine_eoi(struct emu_machine *m, unsigned vector)
+{
+	if (m)
+		emu_ioapic_eoi(m->ioapic, vector);
+}
 
 static void machine_irq(void *opaque, unsigned gsi, int level)
 {
-	struct emu_machine *m = opaque;
-	if (m->pic && gsi < 16)
-		pic8259_set_irq(m->pic, gsi, level);
+	route_irq(opaque, gsi, level);
 }
 
 static void pic_intr(void *opaque, int level)
 {
 	struct emu_machine *m = opaque;
 	atomic_store(&m->pic_intr, level != 0);
+}
+
+void emu_machine_poll_irqs(struct emu_cpu *cpu)
+{
+	emu_ioapic_service(cpu->mach->ioapic);
 }
 
 int emu_machine_ext_intr(struct emu_cpu *cpu)
@@ -64,8 +87,8 @@ int emu_machine_ext_intr(struct emu_cpu *cpu)
 static void emu_set_irq(struct vm *vm, unsigned gsi, int level)
 {
 	struct emu_machine *m = vm->engine_data;
-	if (m && m->pic && gsi < 16)
-		pic8259_set_irq(m->pic, gsi, level);
+	if (m)
+		route_irq(m, gsi, level);
 }
 
 struct emu_cpu *emu_machine_cpu(struct emu_machine *m, unsigned index)
@@ -89,8 +112,9 @@ void emu_report_crash(struct emu_cpu *cpu, const char *reason)
 {
 	struct x86_state st;
 	emu_cpu_save(cpu, &st);
-	log_error("guest crashed: %s at %04x:%llx (vCPU %u)", reason, cpu->seg[SEG_CS].selector,
-		  (unsigned long long)cpu->rip, cpu->index);
+	/* the same shape as the kvm engine's report */
+	log_error("guest crashed: vCPU %u: %s at %04x:%016llx", cpu->index, reason, cpu->seg[SEG_CS].selector,
+		  (unsigned long long)cpu->rip);
 	x86_state_dump(stderr, &st);
 	vm_request_stop(cpu->vm, VM_OUTCOME_CRASH, 0);
 }
@@ -103,7 +127,7 @@ static bool all_idle_forever(struct emu_machine *m)
 		struct emu_cpu *c = &m->cpus[i];
 		if (c->state == EMU_RUNNING)
 			return false;
-		if (c->state == EMU_HALTED && (c->rflags & FL_IF))
+		if (c->state == EMU_HALTED && ((c->rflags & FL_IF) || c->nmi_pending))
 			return false;
 	}
 	return true;
@@ -116,6 +140,7 @@ static void *run_thread(void *arg)
 	while (!vm_stopping(vm) && !atomic_load(&m->quit)) {
 		bool ran = false;
 		uint64_t now = now_ns(), next_event = UINT64_MAX;
+		emu_ioapic_service(m->ioapic);
 		if (m->pit) {
 			uint64_t due = pit8254_poll(m->pit);
 			if (due != UINT64_MAX)
@@ -126,8 +151,9 @@ static void *run_thread(void *arg)
 			uint64_t t = emu_lapic_poll_timer(c, now);
 			if (t < next_event)
 				next_event = t;
-			if (c->state == EMU_HALTED && (c->rflags & FL_IF) &&
-			    (emu_lapic_pending(c) >= 0 || (i == 0 && atomic_load(&m->pic_intr))))
+			if (c->state == EMU_HALTED &&
+			    ((c->nmi_pending && !c->nmi_blocked) ||
+			     ((c->rflags & FL_IF) && (emu_lapic_pending(c) >= 0 || (i == 0 && atomic_load(&m->pic_intr))))))
 				c->state = EMU_RUNNING;
 			if (c->state != EMU_RUNNING)
 				continue;
@@ -166,6 +192,15 @@ static int emu_create(struct vm *vm)
 		int r = pic8259_create(&vm->bus, pic_intr, m, &m->pic);
 		if (r < 0) {
 			log_error("--accel emu: cannot create the legacy PIC: %s", strerror(-r));
+			return r;
+		}
+	}
+	if (io_bus_find(&vm->bus, IO_SPACE_MMIO, IOAPIC_BASE)) {
+		log_warn("--accel emu: %#llx is taken: no I/O APIC for this guest", IOAPIC_BASE);
+	} else {
+		int r = emu_ioapic_create(vm, m, (uint8_t)m->ncpus, IOAPIC_BASE, &m->ioapic);
+		if (r < 0) {
+			log_error("--accel emu: cannot create the I/O APIC: %s", strerror(-r));
 			return r;
 		}
 	}
@@ -235,6 +270,7 @@ static void emu_destroy(struct vm *vm)
 	emu_stop(vm);
 	vm->engine_data = NULL;
 	pit8254_destroy(m->pit);
+	emu_ioapic_destroy(m->ioapic);
 	pic8259_destroy(m->pic);
 	for (unsigned i = 0; m->cpus && i < m->ncpus; i++)
 		free(m->cpus[i].icache);

@@ -67,6 +67,20 @@ static void trace_insn(struct emu_cpu *cpu, const struct emu_insn *in)
 		(unsigned long long)cpu->rip, text);
 }
 
+/* Do the first n bytes (1-15) of two 16-byte buffers agree? Two word
+ * compares instead of a memcmp call: this runs for every instruction. */
+static bool same_bytes(const uint8_t *a, const uint8_t *b, unsigned n)
+{
+	uint64_t a0, a1, b0, b1;
+	memcpy(&a0, a, 8);
+	memcpy(&b0, b, 8);
+	if (n < 8)
+		return ((a0 ^ b0) & ((1ULL << (8 * n)) - 1)) == 0;
+	memcpy(&a1, a + 8, 8);
+	memcpy(&b1, b + 8, 8);
+	return a0 == b0 && ((a1 ^ b1) & ((1ULL << (8 * (n - 8))) - 1)) == 0;
+}
+
 /* Fetches and decodes the instruction at RIP; the second fetch only happens
  * when the instruction really continues on the next page. */
 static int fetch_decode(struct emu_cpu *cpu, struct emu_insn *in, const struct emu_insn **out)
@@ -80,7 +94,7 @@ static int fetch_decode(struct emu_cpu *cpu, struct emu_insn *in, const struct e
 	if (cpu->icache) {
 		ce = &cpu->icache[(cpu->rip ^ (cpu->rip >> 10)) & (EMU_ICACHE_SIZE - 1)];
 		unsigned n = ce->insn.len;
-		if (n && n <= got && ce->mode == cpu->code_size && memcmp(ce->bytes, cpu->ibytes, n) == 0) {
+		if (n && n <= got && ce->mode == cpu->code_size && same_bytes(ce->bytes, cpu->ibytes, n)) {
 			cpu->ilen = (uint8_t)n;
 			*out = &ce->insn;
 			return EMU_OK;
@@ -113,6 +127,18 @@ static int fetch_decode(struct emu_cpu *cpu, struct emu_insn *in, const struct e
  * shut the vCPU down. */
 static int take_interrupt(struct emu_cpu *cpu)
 {
+	if (cpu->nmi_pending && !cpu->nmi_blocked) {
+		cpu->nmi_pending = false;
+		cpu->nmi_blocked = true;
+		if (emu_deliver(cpu, EXC_NMI, false, false, 0, cpu->rip) != EMU_OK && !emu_deliver_exception(cpu)) {
+			emu_report_crash(cpu, "triple fault while delivering an NMI");
+			return -1;
+		}
+		return 1;
+	}
+	if (!(cpu->rflags & FL_IF))
+		return 0;
+	emu_machine_poll_irqs(cpu);
 	int vec = emu_lapic_pending(cpu);
 	if (vec >= 0)
 		emu_lapic_accept(cpu, (unsigned)vec);
@@ -129,11 +155,12 @@ bool emu_step(struct emu_cpu *cpu)
 {
 	bool shadow = cpu->irq_shadow;
 	cpu->irq_shadow = 0;
-	if (!shadow && (cpu->rflags & FL_IF)) {
+	if (!shadow) {
 		int t = take_interrupt(cpu);
 		if (t)
 			return t > 0;
 	}
+	bool single_step = cpu->rflags & FL_TF; /* TF is never lazy */
 
 	struct emu_insn buf;
 	const struct emu_insn *in;
@@ -153,7 +180,13 @@ bool emu_step(struct emu_cpu *cpu)
 	if (r == EMU_OK) {
 		cpu->rip = cpu->next_rip;
 		cpu->icount++;
-		return true;
+		if (!single_step || in->mnem == M_INT || in->mnem == M_INT3 || in->mnem == M_INTO)
+			return true;
+		/* single-step trap after the instruction (SDM vol. 3 §17.3.1.4) */
+		cpu->dr[6] |= 1u << 14;
+		r = emu_deliver(cpu, EXC_DB, false, false, 0, cpu->rip);
+		if (r == EMU_OK)
+			return true;
 	}
 	if (emu_deliver_exception(cpu))
 		return true;

@@ -307,6 +307,7 @@ int emu_x_iret(struct emu_cpu *cpu, const struct emu_insn *in)
 {
 	struct saved sv;
 	save(cpu, &sv);
+	cpu->nmi_blocked = false; /* any IRET ends NMI blocking, even a faulting one */
 	if (!emu_prot_mode(cpu) || emu_vm86(cpu)) {
 		unsigned s = in->opsize;
 		uint64_t ip, csv, fl, old = emu_flags_get(cpu);

@@ -119,7 +119,7 @@ uint64_t emu_lapic_poll_timer(struct emu_cpu *cpu, uint64_t now)
 	return UINT64_MAX;
 }
 
-static bool dest_match(const struct emu_cpu *t, uint32_t dest, bool logical)
+bool emu_lapic_match(const struct emu_cpu *t, uint32_t dest, bool logical)
 {
 	if (!logical)
 		return dest == 0xff || dest == t->lapic.id;
@@ -138,6 +138,9 @@ static void ipi_one(struct emu_cpu *t, unsigned mode, unsigned vector, bool leve
 	case 0: /* fixed */
 	case 1: /* lowest priority: delivered to every match (no arbitration) */
 		emu_lapic_set_irr(t, vector);
+		break;
+	case 4: /* NMI */
+		t->nmi_pending = true;
 		break;
 	case 5: /* INIT; the level de-assert form does nothing on modern CPUs */
 		if (level_assert) {
@@ -174,7 +177,7 @@ static void send_ipi(struct emu_cpu *cpu)
 		case 1: hit = self; break;
 		case 2: hit = true; break;
 		case 3: hit = !self; break;
-		default: hit = dest_match(t, dest, logical); break;
+		default: hit = emu_lapic_match(t, dest, logical); break;
 		}
 		if (hit)
 			ipi_one(t, mode, vector, assert_ || mode != 5);
@@ -223,8 +226,14 @@ void emu_lapic_write(struct emu_cpu *cpu, uint32_t off, uint32_t v)
 	case APIC_TPR: l->tpr = v & 0xff; break;
 	case APIC_EOI: {
 		int h = highest(l->isr);
-		if (h >= 0)
-			l->isr[h / 32] &= ~(1u << (h % 32));
+		if (h < 0)
+			break;
+		l->isr[h / 32] &= ~(1u << (h % 32));
+		if (l->tmr[h / 32] & (1u << (h % 32))) {
+			/* level-triggered: broadcast the EOI to the I/O APIC (SDM vol. 3 §10.8.5) */
+			l->tmr[h / 32] &= ~(1u << (h % 32));
+			emu_machine_eoi(cpu->mach, (unsigned)h);
+		}
 		break;
 	}
 	case APIC_LDR: l->ldr = v & 0xff000000; break;

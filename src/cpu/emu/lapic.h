@@ -33,5 +33,7 @@ uint64_t emu_lapic_poll_timer(struct emu_cpu *cpu, uint64_t now_ns);
 int emu_lapic_pending(const struct emu_cpu *cpu);
 void emu_lapic_accept(struct emu_cpu *cpu, unsigned vector);
 void emu_lapic_set_irr(struct emu_cpu *cpu, unsigned vector);
+/* Does this local APIC accept destination dest (physical or logical)? */
+bool emu_lapic_match(const struct emu_cpu *t, uint32_t dest, bool logical);
 
 #endif

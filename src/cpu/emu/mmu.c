@@ -32,6 +32,10 @@ void emu_tlb_flush(struct emu_cpu *cpu)
 
 void emu_tlb_flush_page(struct emu_cpu *cpu, uint64_t lin)
 {
+	if (cpu->tlb.has_large) {
+		emu_tlb_flush(cpu);
+		return;
+	}
 	unsigned idx = (unsigned)(lin >> 12) & (EMU_TLB_SIZE - 1);
 	for (int k = 0; k < 3; k++)
 		cpu->tlb.e[k][idx].tag = 0;
@@ -176,6 +180,8 @@ int emu_translate(struct emu_cpu *cpu, uint64_t lin, unsigned acc, uint64_t *gpa
 	if (kind == ACC_FETCH && nx)
 		return page_fault(cpu, lin, err | PF_P);
 
+	if (page_mask > 0xfff)
+		cpu->tlb.has_large = true;
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t bits = PTE_A;
 		if (i == n - 1 && kind == ACC_WRITE)

@@ -86,6 +86,8 @@ int emu_load_seg(struct emu_cpu *cpu, unsigned sreg, uint16_t sel)
 		emu_seg_real(cpu, sreg, sel);
 		if (sreg == SEG_CS)
 			emu_cpu_update_mode(cpu);
+		if (sreg == SEG_SS)
+			cpu->irq_shadow = 1; /* MOV/POP SS hold interrupts for one instruction */
 		return EMU_OK;
 	}
 	struct x86_segment *s = &cpu->seg[sreg];

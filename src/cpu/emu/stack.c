@@ -146,18 +146,15 @@ int emu_x_stack(struct emu_cpu *cpu, const struct emu_insn *in)
 		return popf(cpu, in);
 	case M_ENTER:
 		return enter(cpu, in);
-	case M_LEAVE: {
-		unsigned sw = emu_stack_width(cpu);
+	case M_LEAVE:
 		set_sp(cpu, cpu->gpr[RBP]);
 		r = emu_pop(cpu, s, &v);
 		if (r) {
 			cpu->gpr[RSP] = save_sp;
 			return r;
 		}
-		(void)sw;
 		emu_reg_set(cpu, in, RBP, s, v);
 		return EMU_OK;
-	}
 	default:
 		return emu_ud(cpu);
 	}

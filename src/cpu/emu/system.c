@@ -7,11 +7,6 @@
 #include "emu.h"
 #include "util/log.h"
 
-static bool canonical(uint64_t a)
-{
-	return (uint64_t)(((int64_t)(a << 16)) >> 16) == a;
-}
-
 /* CR4 bits vmon lets a guest set: DE PSE PAE MCE PGE PCE OSFXSR OSXMMEXCPT TSD */
 #define CR4_ALLOWED 0x7fcULL
 
@@ -156,8 +151,8 @@ int emu_x_system(struct emu_cpu *cpu, const struct emu_insn *in)
 		EMU_TRY(need_cpl0(cpu));
 		bool to_cr = in->op[0].kind == OK_C;
 		unsigned cr = in->reg;
-		if (cr == 1 || (cr >= 5 && cr != 8))
-			return emu_ud(cpu);
+		if (cr == 1 || (cr >= 5 && cr != 8) || (cr == 8 && !emu_code64(cpu)))
+			return emu_ud(cpu); /* CR8 exists only in 64-bit mode */
 		if (to_cr)
 			return emu_set_cr(cpu, cr, emu_reg_get(cpu, in, in->rm, in->opw[1]));
 		emu_reg_set(cpu, in, in->rm, in->opw[0], get_cr(cpu, cr));
@@ -222,7 +217,6 @@ int emu_x_system(struct emu_cpu *cpu, const struct emu_insn *in)
 			return EMU_OK;
 		return emu_ud(cpu);
 	default:
-		(void)canonical;
 		return emu_ud(cpu);
 	}
 }
