@@ -45,7 +45,7 @@ GUEST_BINS := $(patsubst $(GUEST_DIR)/%.S,$(BUILD)/guests/%.bin,$(G_RAW16) $(G_R
 GUEST_ASFLAGS := -I$(GUEST_DIR) -nostdlib -ffreestanding -fno-pic -no-pie -Wl,--no-warn-rwx-segments
 
 .PHONY: all check test unit system bench clean guests static nested
-all: $(BUILD)/vmon guests $(UNIT_BINS) $(BENCH_BINS) $(BUILD)/tests/difftest/gen
+all: $(BUILD)/vmon guests $(UNIT_BINS) $(BENCH_BINS) $(BUILD)/tests/difftest/gen $(BUILD)/tests/randbytes
 guests: $(GUEST_BINS)
 
 $(BUILD)/%.o: %.c
@@ -105,6 +105,11 @@ $(BUILD)/bench/%-static: bench/%.c
 	@mkdir -p $(dir $@)
 	@echo "  STATIC  $@"
 	@$(CC) $(CFLAGS_BASE) -O2 -static -o $@ $< -pthread
+
+$(BUILD)/tests/randbytes: tests/system/randbytes.c
+	@mkdir -p $(dir $@)
+	@echo "  TOOL    $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $< $(LDLIBS)
 
 unit: $(UNIT_BINS)
 	@tests/unit/run.sh $(UNIT_BINS)
