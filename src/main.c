@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "console.h"
 #include "util/log.h"
 #include "vm.h"
 
@@ -40,12 +41,18 @@ static int run(const struct vm_config *cfg)
 		vm_destroy(&vm);
 		return 2;
 	}
+	/* COM1's input: stdin, raw when it is a terminal (restored below on
+	 * every outcome: poweroff, crash, signal). */
+	static struct console console;
+	if (cfg->console == CONSOLE_SERIAL && console_start(&console, &vm, STDIN_FILENO) < 0)
+		vm_request_stop(&vm, VM_OUTCOME_SETUP, 0);
 	while (!vm_stopping(&vm)) {
 		siginfo_t si;
 		int sig = sigwaitinfo(&set, &si);
 		if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP)
 			vm_request_stop(&vm, VM_OUTCOME_SIGNAL, sig);
 	}
+	console_stop(&console);
 	vm.engine->stop(&vm);
 	int status = vm_exit_status(&vm);
 	vm.engine->destroy(&vm);

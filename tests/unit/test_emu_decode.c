@@ -329,11 +329,48 @@ static void check_bounds(void)
 	CHECK(1);
 }
 
+/* The disassembly that --trace and crash reports print. */
+static void check_disasm(void)
+{
+	static const struct {
+		unsigned mode;
+		uint64_t rip;
+		const char *hex, *text;
+	} d[] = {
+		{ 4, 0, "01 d8", "add eax, ebx" },
+		{ 4, 0, "8b 44 24 08", "mov eax, dword [esp+0x8]" },
+		{ 8, 0x1000, "48 8b 05 10 00 00 00", "mov rax, qword [rip+0x10] ; 0x1017" },
+		{ 2, 0, "8b 46 fe", "mov ax, word [bp-0x2]" },
+		{ 4, 0, "f3 a4", "rep movs es:[edi], [esi]" },
+		{ 4, 0, "0f 84 10 00 00 00", "je 0x16" },
+		{ 4, 0, "88 e0", "mov al, ah" },
+		{ 8, 0, "40 88 e0", "mov al, spl" },
+		{ 4, 0, "f0 0f b1 0b", "lock cmpxchg dword [ebx], ecx" },
+		{ 4, 0, "ea 00 00 01 00 08 00", "jmp far 0x8:0x10000" },
+		{ 4, 0, "0f 22 c0", "mov cr0, eax" },
+		{ 4, 0, "c8 10 00 01", "enter 0x10, 0x1" },
+	};
+	for (unsigned i = 0; i < sizeof(d) / sizeof(d[0]); i++) {
+		struct emu_insn in = dec(d[i].mode, d[i].hex);
+		char text[96];
+		emu_disasm(&in, d[i].rip, text, sizeof(text));
+		if (strcmp(text, d[i].text) != 0)
+			fprintf(stderr, "disasm %s: got \"%s\", expected \"%s\"\n", d[i].hex, text, d[i].text);
+		CHECK(strcmp(text, d[i].text) == 0);
+	}
+	/* a short buffer truncates, never overflows */
+	struct emu_insn in = dec(4, "f0 0f b1 0b");
+	char small[8];
+	emu_disasm(&in, 0, small, sizeof(small));
+	CHECK_EQ(strlen(small), 7);
+}
+
 int main(void)
 {
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		check_case(&cases[i], i);
 	check_operands();
 	check_bounds();
+	check_disasm();
 	return unit_report("emu_decode");
 }

@@ -249,6 +249,29 @@ static void test_self_modifying(void)
 	CHECK_EQ(cpu.gpr[RAX], 2);
 }
 
+/* A fault in the middle of an instruction leaves no flag change behind:
+ * ADC to a write-protected page pushes the CF from before the ADC. */
+static void test_fault_keeps_flags(void)
+{
+	paged32();
+	/* IDT at 0x8000: #PF -> 0x11000 (an interrupt gate, code selector 0x08) */
+	wr32(0x8000 + 14 * 8, (0x08u << 16) | 0x1000);
+	wr32(0x8000 + 14 * 8 + 4, 0x00018e00);
+	cpu.idt.base = 0x8000;
+	cpu.idt.limit = 0x7ff;
+	code(0x10000, "f9"                      /* stc */
+		      " 83 15 10 00 40 00 ff"); /* adc dword [0x400010], -1: read-only page */
+	code(0x11000, "f4");                    /* hlt */
+	steps(2);
+	CHECK_EQ(cpu.rip, 0x11000);
+	CHECK_EQ(cpu.cr2, 0x400010);
+	uint32_t sp = (uint32_t)cpu.gpr[RSP];
+	CHECK_EQ(rd32(sp), 0x3);                /* error code: P | W */
+	CHECK_EQ(rd32(sp + 4), 0x10001);        /* the ADC, to be restarted */
+	CHECK(rd32(sp + 12) & FL_CF);           /* EFLAGS as before the ADC */
+	CHECK(emu_flags_get(&cpu) & FL_CF);
+}
+
 /* Segment limits and types in protected mode. */
 static void test_segments(void)
 {
@@ -300,6 +323,7 @@ int main(void)
 	test_pae_nx();
 	test_long_mode_1g();
 	test_self_modifying();
+	test_fault_keeps_flags();
 	test_segments();
 
 	free(cpu.icache);

@@ -1,0 +1,121 @@
+#include "console.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dev/uart16550.h"
+#include "util/log.h"
+#include "vm.h"
+
+bool console_filter(struct console *c, const uint8_t *in, size_t n, uint8_t *out, size_t *nout)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t b = in[i];
+		if (!c->escapes) {
+			out[o++] = b;
+			continue;
+		}
+		if (c->after_escape) {
+			c->after_escape = false;
+			if (b == 'x' || b == 'X') {
+				*nout = o;
+				return true;
+			}
+			out[o++] = b == CONSOLE_ESCAPE ? CONSOLE_ESCAPE : b; /* unknown command: pass it on */
+			continue;
+		}
+		if (b == CONSOLE_ESCAPE)
+			c->after_escape = true;
+		else
+			out[o++] = b;
+	}
+	*nout = o;
+	return false;
+}
+
+static void *console_thread(void *arg)
+{
+	struct console *c = arg;
+	bool eof = false;
+	for (;;) {
+		/* Offer what is pending; while the FIFO is full, do not read more
+		 * and retry a millisecond later. */
+		if (c->off < c->npending) {
+			c->off += uart16550_receive(c->vm->uart, c->pending + c->off, c->npending - c->off);
+			if (c->off == c->npending)
+				c->off = c->npending = 0;
+		}
+		bool backlog = c->npending != 0;
+		struct pollfd p[2] = { { c->wake[0], POLLIN, 0 }, { c->in_fd, POLLIN, 0 } };
+		int np = (eof || backlog) ? 1 : 2;
+		int r = poll(p, (nfds_t)np, backlog ? 1 : -1);
+		if (r < 0 && errno != EINTR) {
+			log_warn("console: poll: %s", strerror(errno));
+			break;
+		}
+		if (p[0].revents)
+			break; /* console_stop */
+		if (np < 2 || !(p[1].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		uint8_t raw[sizeof(c->pending)];
+		ssize_t n = read(c->in_fd, raw, sizeof(raw));
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0) {
+			eof = true; /* the guest simply gets no more input */
+			continue;
+		}
+		size_t nout;
+		if (console_filter(c, raw, (size_t)n, c->pending, &nout)) {
+			log_info("console: Ctrl-A x");
+			vm_request_stop(c->vm, VM_OUTCOME_POWEROFF, 0);
+		}
+		c->npending = nout;
+		c->off = 0;
+	}
+	return NULL;
+}
+
+int console_start(struct console *c, struct vm *vm, int in_fd)
+{
+	memset(c, 0, sizeof(*c));
+	c->vm = vm;
+	c->in_fd = in_fd;
+	c->wake[0] = c->wake[1] = -1;
+	if (pipe2(c->wake, O_CLOEXEC) < 0) {
+		int e = errno;
+		log_error("console: pipe: %s", strerror(e));
+		return -e;
+	}
+	int r = terminal_raw(&c->term, in_fd);
+	if (r < 0)
+		log_warn("console: cannot put the terminal in raw mode: %s", strerror(-r));
+	c->escapes = c->term.raw;
+	r = pthread_create(&c->thread, NULL, console_thread, c);
+	if (r != 0) {
+		terminal_restore(&c->term);
+		log_error("console: cannot start its thread: %s", strerror(r));
+		return -r;
+	}
+	c->started = true;
+	return 0;
+}
+
+void console_stop(struct console *c)
+{
+	if (c->started) {
+		char b = 0;
+		(void)!write(c->wake[1], &b, 1);
+		pthread_join(c->thread, NULL);
+		c->started = false;
+	}
+	terminal_restore(&c->term);
+	for (int i = 0; i < 2; i++)
+		if (c->wake[i] >= 0)
+			close(c->wake[i]);
+	c->wake[0] = c->wake[1] = -1;
+}
