@@ -49,15 +49,21 @@ static const char *gpr_name(const struct emu_insn *in, unsigned r, unsigned w)
 	}
 }
 
-static void mem_operand(struct out *o, const struct emu_insn *in, uint64_t rip)
+static void mem_operand(struct out *o, const struct emu_insn *in, uint64_t rip, unsigned w)
 {
+	static const char *const sizes[11] = { [1] = "byte ", [2] = "word ", [4] = "dword ", [6] = "fword ",
+					       [8] = "qword ", [10] = "tbyte " };
+	if (w < 11 && sizes[w])
+		put(o, "%s", sizes[w]);
 	const char *const *names = in->addrsize == 8 ? reg64 : in->addrsize == 4 ? reg32 : reg16;
 	if (in->segovr != EMU_NO_REG)
 		put(o, "%s:", sreg[in->segovr]);
 	put(o, "[");
 	bool any = false;
 	if (in->rip_rel) {
-		put(o, "rip%+lld] ; 0x%llx", (long long)in->disp, (unsigned long long)(rip + in->len + (uint64_t)in->disp));
+		put(o, "rip%s%#llx] ; 0x%llx", in->disp < 0 ? "-" : "+",
+		    (unsigned long long)(in->disp < 0 ? -in->disp : in->disp),
+		    (unsigned long long)(rip + in->len + (uint64_t)in->disp));
 		return;
 	}
 	if (in->base != EMU_NO_REG) {
@@ -70,8 +76,12 @@ static void mem_operand(struct out *o, const struct emu_insn *in, uint64_t rip)
 			put(o, "*%u", 1u << in->scale);
 		any = true;
 	}
-	if (in->disp || !any)
-		put(o, any ? "%+#llx" : "%#llx", (long long)in->disp);
+	if (!any)
+		put(o, "%#llx", (unsigned long long)in->disp & (in->addrsize == 8 ? ~0ULL : in->addrsize == 4 ? 0xffffffffULL : 0xffffULL));
+	else if (in->disp < 0)
+		put(o, "-%#llx", (unsigned long long)-in->disp);
+	else if (in->disp > 0)
+		put(o, "+%#llx", (unsigned long long)in->disp);
 	put(o, "]");
 }
 
@@ -99,7 +109,7 @@ void emu_disasm(const struct emu_insn *in, uint64_t rip, char *buf, size_t len)
 		case OK_E:
 		case OK_M:
 			if (in->has_mem)
-				mem_operand(&o, in, rip);
+				mem_operand(&o, in, rip, w);
 			else
 				put(&o, "%s", gpr_name(in, in->rm, w));
 			break;

@@ -107,6 +107,7 @@ struct emu_cpu {
 	uint8_t cpl;
 	uint8_t code_size;  /* 2, 4 or 8: current CS default */
 	uint8_t irq_shadow; /* STI / MOV SS blocking for one instruction */
+	bool yield;         /* PAUSE: let the other vCPUs run (spin-wait hint) */
 	bool nmi_pending;
 	bool nmi_blocked;   /* from NMI delivery until the next IRET (SDM vol. 3 §6.7.1) */
 	enum emu_run_state state;
@@ -181,6 +182,10 @@ int emu_write_sys(struct emu_cpu *cpu, uint64_t lin, unsigned size, uint64_t val
 /* Fetches up to max bytes at CS:off; returns how many could be read in *got
  * without crossing into an unmapped page (faults only for the first byte). */
 int emu_fetch(struct emu_cpu *cpu, uint64_t off, uint8_t *buf, unsigned max, unsigned *got) EMU_MUST;
+/* The host address of 16 code bytes at CS:off when the fetch TLB already
+ * maps them within one page and the CS limit allows; NULL otherwise (then
+ * emu_fetch does the checks). Never faults. */
+const uint8_t *emu_fetch_peek(struct emu_cpu *cpu, uint64_t off);
 
 /* --- seg.c: descriptors and segment loads (SDM vol. 3 chapter 3, 5) --- */
 struct emu_desc {

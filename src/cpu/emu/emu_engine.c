@@ -6,7 +6,11 @@
  * given input, LOCKed instructions and page-table A/D updates are atomic for
  * free, IPIs and TLB state need no locks, and the interpreter stays free of
  * memory-ordering questions. The price is no parallel speed-up, which an
- * interpreter would hardly get anyway; the JIT issue may revisit it. */
+ * interpreter would hardly get anyway; the JIT issue may revisit it. PAUSE
+ * ends a vCPU's slice early so that spin-waits let the lock holder run.
+ *
+ * Tracing: VMON_EMU_TRACE=1 in the environment prints every instruction
+ * (disassembled) to stderr, until vm_config grows a --trace option. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,7 +162,9 @@ static void *run_thread(void *arg)
 			if (c->state != EMU_RUNNING)
 				continue;
 			ran = true;
-			for (unsigned n = 0; n < EMU_SLICE && c->state == EMU_RUNNING; n++)
+			c->yield = false;
+			bool smp = m->ncpus > 1; /* a yield only helps when someone else can run */
+			for (unsigned n = 0; n < EMU_SLICE && c->state == EMU_RUNNING && !(smp && c->yield); n++)
 				if (!emu_step(c))
 					return NULL; /* crash reported, stop requested */
 		}

@@ -89,10 +89,20 @@ static int fetch_decode(struct emu_cpu *cpu, struct emu_insn *in, const struct e
 	cpu->ilen = 0;
 	cpu->iundef = false;
 	*out = in;
-	EMU_TRY(emu_fetch(cpu, cpu->rip, cpu->ibytes, EMU_INSN_MAX, &got));
 	struct emu_icache_entry *ce = NULL;
 	if (cpu->icache) {
+		/* fast path: compare the cached bytes straight from guest RAM */
 		ce = &cpu->icache[(cpu->rip ^ (cpu->rip >> 10)) & (EMU_ICACHE_SIZE - 1)];
+		const uint8_t *p = emu_fetch_peek(cpu, cpu->rip);
+		unsigned n = ce->insn.len;
+		if (p && n && ce->mode == cpu->code_size && same_bytes(ce->bytes, p, n)) {
+			cpu->ilen = (uint8_t)n;
+			*out = &ce->insn;
+			return EMU_OK;
+		}
+	}
+	EMU_TRY(emu_fetch(cpu, cpu->rip, cpu->ibytes, EMU_INSN_MAX, &got));
+	if (ce) {
 		unsigned n = ce->insn.len;
 		if (n && n <= got && ce->mode == cpu->code_size && same_bytes(ce->bytes, cpu->ibytes, n)) {
 			cpu->ilen = (uint8_t)n;
@@ -164,6 +174,11 @@ bool emu_step(struct emu_cpu *cpu)
 
 	struct emu_insn buf;
 	const struct emu_insn *in;
+	/* A faulting instruction leaves no flag changes behind (handlers may
+	 * have recorded flags before a memory write faulted): ADC retried after
+	 * a copy-on-write #PF must see the old carry. */
+	struct emu_lazy lf_save = cpu->lf;
+	uint64_t flags_save = cpu->rflags;
 	int r = fetch_decode(cpu, &buf, &in);
 	if (r == EMU_OK) {
 		cpu->next_rip = (cpu->rip + in->len) & emu_mask(cpu->code_size);
@@ -184,10 +199,14 @@ bool emu_step(struct emu_cpu *cpu)
 			return true;
 		/* single-step trap after the instruction (SDM vol. 3 §17.3.1.4) */
 		cpu->dr[6] |= 1u << 14;
+		lf_save = cpu->lf; /* the instruction itself completed */
+		flags_save = cpu->rflags;
 		r = emu_deliver(cpu, EXC_DB, false, false, 0, cpu->rip);
 		if (r == EMU_OK)
 			return true;
 	}
+	cpu->lf = lf_save;
+	cpu->rflags = flags_save;
 	if (emu_deliver_exception(cpu))
 		return true;
 	char reason[128];

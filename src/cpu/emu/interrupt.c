@@ -1,8 +1,9 @@
 /* Interrupt and exception delivery (SDM vol. 3 chapter 6): the real-mode
  * IVT, protected-mode interrupt/trap gates with stack switching through the
  * TSS, 64-bit gates with IST; double-fault and triple-fault rules; INT n,
- * INT3, INTO, INT1 and IRET. Task gates and hardware task switching are not
- * modelled: they raise #GP. */
+ * INT3, INTO, INT1 and IRET, including entry to and exits from virtual-8086
+ * mode. Task gates and hardware task switching are not modelled: they raise
+ * #GP. */
 #include <string.h>
 
 #include "emu.h"
@@ -78,6 +79,40 @@ static int deliver_real(struct emu_cpu *cpu, unsigned vector, uint64_t ret_rip)
 	return EMU_OK;
 }
 
+/* An interrupt or exception in virtual-8086 mode goes to a CPL-0 handler
+ * through a 32-bit gate; the frame also holds the VM86 data segments, which
+ * are then nulled (SDM vol. 3 §20.3.1.1, figure 20-5). */
+static int deliver_from_vm86(struct emu_cpu *cpu, struct emu_desc *cs, uint16_t sel, uint32_t serr, bool gate32,
+			     bool trap, bool has_error, uint32_t error, uint64_t ret_rip, uint64_t off)
+{
+	if (!gate32 || (cs->seg.type & 4) || cs->seg.dpl != 0)
+		return emu_gp(cpu, serr);
+	uint64_t flags = emu_flags_get(cpu);
+	uint64_t old[6] = { cpu->seg[SEG_GS].selector, cpu->seg[SEG_FS].selector, cpu->seg[SEG_DS].selector,
+			    cpu->seg[SEG_ES].selector, cpu->seg[SEG_SS].selector, cpu->gpr[RSP] & 0xffffffffULL };
+	uint64_t old_cs = cpu->seg[SEG_CS].selector;
+	emu_flags_set(cpu, flags & ~(uint64_t)FL_VM); /* leave VM86 before touching descriptors */
+	EMU_TRY(emu_switch_stack(cpu, 0, 0));
+	for (int i = 0; i < 6; i++)
+		EMU_TRY(emu_push(cpu, 4, old[i]));
+	EMU_TRY(emu_push(cpu, 4, flags));
+	EMU_TRY(emu_push(cpu, 4, old_cs));
+	EMU_TRY(emu_push(cpu, 4, ret_rip & 0xffff));
+	if (has_error)
+		EMU_TRY(emu_push(cpu, 4, error));
+	EMU_TRY(emu_desc_set_accessed(cpu, sel, cs));
+	static const unsigned data[] = { SEG_ES, SEG_DS, SEG_FS, SEG_GS };
+	for (int i = 0; i < 4; i++)
+		cpu->seg[data[i]] = (struct x86_segment){ .unusable = 1 };
+	emu_set_cs(cpu, sel, &cs->seg, 0);
+	flags &= ~(uint64_t)(FL_TF | FL_NT | FL_RF | FL_VM);
+	if (!trap)
+		flags &= ~(uint64_t)FL_IF;
+	emu_flags_set(cpu, flags);
+	cpu->rip = cpu->next_rip = off;
+	return EMU_OK;
+}
+
 static int deliver_prot(struct emu_cpu *cpu, unsigned vector, bool soft, bool has_error, uint32_t error,
 			uint64_t ret_rip)
 {
@@ -121,10 +156,8 @@ static int deliver_prot(struct emu_cpu *cpu, unsigned vector, bool soft, bool ha
 		return emu_gp(cpu, serr);
 	if (!cs.seg.present)
 		return emu_raise(cpu, EXC_NP, true, serr);
-	if (emu_vm86(cpu)) {
-		log_warn("emu: vCPU %u: interrupt from virtual-8086 mode is not emulated", cpu->index);
-		return emu_gp(cpu, serr);
-	}
+	if (emu_vm86(cpu))
+		return deliver_from_vm86(cpu, &cs, sel, serr, gate32, trap, has_error, error, ret_rip, off);
 	bool conforming = cs.seg.type & 4;
 	unsigned new_cpl = conforming ? cpu->cpl : cs.seg.dpl;
 	uint64_t old_ss = cpu->seg[SEG_SS].selector, old_sp = cpu->gpr[RSP];
@@ -241,6 +274,27 @@ int emu_x_int(struct emu_cpu *cpu, const struct emu_insn *in)
 	return emu_deliver(cpu, vec, soft, false, 0, cpu->next_rip);
 }
 
+/* IRET from CPL 0 to virtual-8086 mode (SDM vol. 2 IRET, "RETURN-TO-
+ * VIRTUAL-8086-MODE"): ESP, SS, ES, DS, FS, GS follow on the stack. */
+static int iret_to_vm86(struct emu_cpu *cpu, uint64_t ip, uint64_t csv, uint64_t fl)
+{
+	uint64_t v[6]; /* esp ss es ds fs gs */
+	for (int i = 0; i < 6; i++)
+		EMU_TRY(emu_pop(cpu, 4, &v[i]));
+	emu_flags_set(cpu, fl);           /* VM is set from here on */
+	cpu->cpl = 3;
+	emu_seg_real(cpu, SEG_CS, (uint16_t)csv);
+	emu_seg_real(cpu, SEG_SS, (uint16_t)v[1]);
+	emu_seg_real(cpu, SEG_ES, (uint16_t)v[2]);
+	emu_seg_real(cpu, SEG_DS, (uint16_t)v[3]);
+	emu_seg_real(cpu, SEG_FS, (uint16_t)v[4]);
+	emu_seg_real(cpu, SEG_GS, (uint16_t)v[5]);
+	cpu->gpr[RSP] = v[0] & 0xffffffffULL;
+	emu_cpu_update_mode(cpu);
+	cpu->next_rip = ip & 0xffff;
+	return EMU_OK;
+}
+
 static int iret_prot(struct emu_cpu *cpu, const struct emu_insn *in)
 {
 	unsigned s = in->opsize;
@@ -256,10 +310,8 @@ static int iret_prot(struct emu_cpu *cpu, const struct emu_insn *in)
 	EMU_TRY(emu_pop(cpu, s, &fl));
 	uint16_t sel = (uint16_t)csv;
 	unsigned rpl = sel & 3;
-	if ((fl & FL_VM) && cpu->cpl == 0 && !lm && s == 4) {
-		log_warn("emu: vCPU %u: IRET to virtual-8086 mode is not emulated", cpu->index);
-		return emu_gp(cpu, 0);
-	}
+	if ((fl & FL_VM) && cpu->cpl == 0 && !lm && s == 4)
+		return iret_to_vm86(cpu, ip, csv, fl);
 	if ((sel & ~3u) == 0)
 		return emu_gp(cpu, 0);
 	struct emu_desc d;

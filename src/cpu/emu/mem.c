@@ -216,6 +216,25 @@ int emu_write_sys(struct emu_cpu *cpu, uint64_t lin, unsigned size, uint64_t val
 	return emu_lin_write(cpu, lin & lin_mask(cpu), size, &val, ACC_WRITE | ACC_SUPER);
 }
 
+const uint8_t *emu_fetch_peek(struct emu_cpu *cpu, uint64_t off)
+{
+	const struct x86_segment *cs = &cpu->seg[SEG_CS];
+	uint64_t lin;
+	if (emu_code64(cpu)) {
+		lin = off;
+	} else {
+		if (off > cs->limit || cs->limit - off < 15)
+			return NULL;
+		lin = (cs->base + off) & 0xffffffffULL;
+	}
+	if ((lin & 0xfff) > 4096 - 16)
+		return NULL;
+	const struct emu_tlb_entry *e = &cpu->tlb.e[ACC_FETCH][(lin >> 12) & (EMU_TLB_SIZE - 1)];
+	if (e->tag != tlb_tag(cpu, lin, ACC_FETCH))
+		return NULL;
+	return (const uint8_t *)(uintptr_t)(lin + e->addend);
+}
+
 int emu_fetch(struct emu_cpu *cpu, uint64_t off, uint8_t *buf, unsigned max, unsigned *got)
 {
 	const struct x86_segment *cs = &cpu->seg[SEG_CS];

@@ -106,8 +106,12 @@ int emu_x_system(struct emu_cpu *cpu, const struct emu_insn *in)
 {
 	uint64_t v;
 	switch (in->mnem) {
-	case M_NOP:
 	case M_PAUSE:
+		/* a spin-wait: the lock holder is probably another vCPU, which only
+		 * runs when this one's slice ends (emu_engine.c) */
+		cpu->yield = true;
+		return EMU_OK;
+	case M_NOP:
 	case M_FENCE:
 		return EMU_OK;
 	case M_CLFLUSH:
