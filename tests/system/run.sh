@@ -204,6 +204,22 @@ for eng in $ENGINES; do
 	fi
 done
 
+echo "== --trace (emu)"
+if echo "$ENGINES" | grep -q emu; then
+	timeout 60 "$VMON" run --accel emu --trace "$TMP/trace.txt" --raw "$G/hello.prot32.bin" --mode prot32 \
+		>/dev/null 2>&1 </dev/null
+	# The first instruction: its address, bytes, text; then a register change.
+	if head -1 "$TMP/trace.txt" | grep -q -E '^cpu0 0008:0000000000010000 +fc +cld' &&
+		sed -n 2p "$TMP/trace.txt" | grep -q -E 'mov esi, 0x[0-9a-f]+ +rsi=' &&
+		[ "$(wc -l <"$TMP/trace.txt")" -gt 100 ]; then
+		ok "--trace: one line per instruction with bytes, text and changed registers"
+	else
+		bad "--trace output"; head -3 "$TMP/trace.txt" | sed 's/^/     /'
+	fi
+	bad_input "--trace into a missing directory" "--trace" -- run --accel emu --trace /nonexistent/t \
+		--raw "$G/hello.real.bin" --mode real
+fi
+
 echo "== help and version"
 if "$VMON" --help | grep -q "vmon run" && "$VMON" run --help | grep -q -- "--accel" &&
 	"$VMON" --version | grep -qE '^vmon [0-9]'; then

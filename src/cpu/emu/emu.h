@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "cpu/x86_state.h"
 #include "decode.h"
@@ -126,7 +127,7 @@ struct emu_cpu {
 	struct vm *vm;
 	unsigned index;
 	uint64_t icount;    /* instructions retired */
-	bool trace;
+	FILE *trace;        /* --trace: one line per instruction, or NULL */
 
 	/* The bytes of the current instruction, for crash messages. */
 	uint8_t ibytes[16]; /* EMU_INSN_MAX used; 16 for word-wise compares */

@@ -9,8 +9,7 @@
  * interpreter would hardly get anyway; the JIT issue may revisit it. PAUSE
  * ends a vCPU's slice early so that spin-waits let the lock holder run.
  *
- * Tracing: VMON_EMU_TRACE=1 in the environment prints every instruction
- * (disassembled) to stderr, until vm_config grows a --trace option. */
+ * Tracing: --trace FILE writes one line per instruction (exec.c). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +39,7 @@ struct emu_machine {
 	atomic_bool pic_intr;
 	/* The 8254 PIT, polled by the run loop; channel 0 drives IRQ 0. */
 	struct pit8254 *pit;
+	FILE *trace;            /* --trace, shared by all vCPUs (one thread) */
 	struct irq_line pit_irq;
 	struct emu_ioapic *ioapic;
 };
@@ -226,13 +226,20 @@ static int emu_create(struct vm *vm)
 		log_error("--accel emu: out of memory for %u vCPUs", m->ncpus);
 		return -ENOMEM;
 	}
-	const char *tr = getenv("VMON_EMU_TRACE");
+	if (vm->cfg->trace) {
+		m->trace = fopen(vm->cfg->trace, "w");
+		if (!m->trace) {
+			int e = errno;
+			log_error("--trace %s: %s", vm->cfg->trace, strerror(e));
+			return -e;
+		}
+	}
 	for (unsigned i = 0; i < m->ncpus; i++) {
 		struct emu_cpu *c = &m->cpus[i];
 		c->index = i;
 		c->vm = vm;
 		c->mach = m;
-		c->trace = tr && *tr && strcmp(tr, "0") != 0;
+		c->trace = m->trace;
 		c->icache = calloc(EMU_ICACHE_SIZE, sizeof(*c->icache)); /* optional: NULL only slows down */
 		if (i == 0) {
 			emu_cpu_load(c, &vm->boot_state);
@@ -276,6 +283,8 @@ static void emu_destroy(struct vm *vm)
 	emu_stop(vm);
 	vm->engine_data = NULL;
 	pit8254_destroy(m->pit);
+	if (m->trace)
+		fclose(m->trace);
 	emu_ioapic_destroy(m->ioapic);
 	pic8259_destroy(m->pic);
 	for (unsigned i = 0; m->cpus && i < m->ncpus; i++)

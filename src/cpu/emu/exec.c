@@ -59,12 +59,31 @@ static const emu_handler handlers[M_COUNT] = {
 	[M_SYSEXIT] = emu_x_syscall,
 };
 
-static void trace_insn(struct emu_cpu *cpu, const struct emu_insn *in)
+/* --trace: address, bytes, disassembly, then the registers the instruction
+ * changed (rip only when it did not simply fall through). */
+static const char *const trace_reg[16] = { "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+					   "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15" };
+
+static void trace_insn(struct emu_cpu *cpu, const struct emu_insn *in, const uint64_t *old_gpr,
+		       uint64_t old_flags, uint64_t old_rip)
 {
-	char text[96];
-	emu_disasm(in, cpu->rip, text, sizeof(text));
-	fprintf(stderr, "emu: cpu%u %04x:%08llx %s\n", cpu->index, cpu->seg[SEG_CS].selector,
-		(unsigned long long)cpu->rip, text);
+	char text[96], bytes[3 * EMU_INSN_MAX + 1];
+	emu_disasm(in, old_rip, text, sizeof(text));
+	size_t n = 0;
+	for (unsigned i = 0; i < cpu->ilen && i < EMU_INSN_MAX; i++)
+		n += (size_t)snprintf(bytes + n, sizeof(bytes) - n, "%02x ", cpu->ibytes[i]);
+	bytes[n] = 0;
+	fprintf(cpu->trace, "cpu%u %04x:%016llx  %-30s %-32s", cpu->index, cpu->seg[SEG_CS].selector,
+		(unsigned long long)old_rip, bytes, text);
+	for (int i = 0; i < 16; i++)
+		if (cpu->gpr[i] != old_gpr[i])
+			fprintf(cpu->trace, " %s=%llx", trace_reg[i], (unsigned long long)cpu->gpr[i]);
+	uint64_t flags = emu_flags_get(cpu);
+	if (flags != old_flags)
+		fprintf(cpu->trace, " rflags=%llx", (unsigned long long)flags);
+	if (cpu->rip != ((old_rip + in->len) & emu_mask(cpu->code_size)))
+		fprintf(cpu->trace, " rip=%llx", (unsigned long long)cpu->rip);
+	fputc('\n', cpu->trace);
 }
 
 /* Do the first n bytes (1-15) of two 16-byte buffers agree? Two word
@@ -179,11 +198,14 @@ bool emu_step(struct emu_cpu *cpu)
 	 * a copy-on-write #PF must see the old carry. */
 	struct emu_lazy lf_save = cpu->lf;
 	uint64_t flags_save = cpu->rflags;
+	uint64_t trace_gpr[16], trace_flags = 0, trace_rip = cpu->rip;
+	if (cpu->trace) {
+		memcpy(trace_gpr, cpu->gpr, sizeof(trace_gpr));
+		trace_flags = emu_flags_get(cpu);
+	}
 	int r = fetch_decode(cpu, &buf, &in);
 	if (r == EMU_OK) {
 		cpu->next_rip = (cpu->rip + in->len) & emu_mask(cpu->code_size);
-		if (cpu->trace)
-			trace_insn(cpu, in);
 		emu_handler h = handlers[in->mnem];
 		if (h) {
 			r = h(cpu, in);
@@ -195,6 +217,8 @@ bool emu_step(struct emu_cpu *cpu)
 	if (r == EMU_OK) {
 		cpu->rip = cpu->next_rip;
 		cpu->icount++;
+		if (cpu->trace)
+			trace_insn(cpu, in, trace_gpr, trace_flags, trace_rip);
 		if (!single_step || in->mnem == M_INT || in->mnem == M_INT3 || in->mnem == M_INTO)
 			return true;
 		/* single-step trap after the instruction (SDM vol. 3 §17.3.1.4) */

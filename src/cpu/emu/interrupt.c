@@ -231,8 +231,8 @@ bool emu_deliver_exception(struct emu_cpu *cpu)
 		unsigned vec = cpu->exc.vector;
 		bool he = cpu->exc.has_error && has_error_code(vec);
 		if (cpu->trace)
-			log_info("emu: vCPU %u: exception %u error %#x at %04x:%llx", cpu->index, vec, cpu->exc.error,
-				 cpu->seg[SEG_CS].selector, (unsigned long long)cpu->rip);
+			fprintf(cpu->trace, "cpu%u %04x:%016llx  exception %u, error code %#x\n", cpu->index,
+				cpu->seg[SEG_CS].selector, (unsigned long long)cpu->rip, vec, cpu->exc.error);
 		if (emu_deliver(cpu, vec, false, he, cpu->exc.error, cpu->rip) == EMU_OK)
 			return true;
 		unsigned nvec = cpu->exc.vector;
