@@ -69,3 +69,24 @@ puthex:
 	pop %ecx
 	ret
 .endm
+
+/* The end of a self-checking guest: print okmsg and exit with 0x10 (status
+ * 33), or, from the label `bad`, print failmsg and exit with 0x01 (status 3).
+ * reg is the string register of the code size: si, esi or rsi. */
+.macro VERDICT okmsg, failmsg, reg
+	.ifc \reg,rsi
+	lea \okmsg(%rip), %rsi
+	.else
+	mov $\okmsg, %\reg
+	.endif
+	call puts
+	EXIT 0x10
+bad:
+	.ifc \reg,rsi
+	lea \failmsg(%rip), %rsi
+	.else
+	mov $\failmsg, %\reg
+	.endif
+	call puts
+	EXIT 0x01
+.endm

@@ -12,13 +12,7 @@ _start:
 	/* .bss must have been zeroed by the loader. */
 	cmpl $0, bss_word
 	jne bad
-	mov $ok, %esi
-	call puts
-	EXIT 0x10
-bad:
-	mov $fail, %esi
-	call puts
-	EXIT 0x01
+	VERDICT ok, fail, esi
 	DEFINE_PUTS
 	.data
 msg:	.asciz "hello from an ELF32 kernel\n"

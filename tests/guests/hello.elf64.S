@@ -10,13 +10,7 @@ _start:
 	call puts
 	cmpq $0, bss_word(%rip)
 	jne bad
-	lea ok(%rip), %rsi
-	call puts
-	EXIT 0x10
-bad:
-	lea fail(%rip), %rsi
-	call puts
-	EXIT 0x01
+	VERDICT ok, fail, rsi
 	DEFINE_PUTS
 	.data
 msg:	.asciz "hello from an ELF64 kernel\n"

@@ -21,13 +21,7 @@ _start:
 	cmp $0x12345678, %ebx
 	jne bad
 	/* Memory above 1 GiB is mapped when RAM is there: run with --mem 2G. */
-	lea ok(%rip), %rsi
-	call puts
-	EXIT 0x10
-bad:
-	lea fail(%rip), %rsi
-	call puts
-	EXIT 0x01
+	VERDICT ok, fail, rsi
 	DEFINE_PUTS
 msg:	.asciz "hello from 64-bit long mode\n"
 ok:	.asciz "long64: LMA=1 PAE=1, 64-bit registers\n"

@@ -25,13 +25,7 @@ _start:
 	movl $0x5a5aa5a5, 0x40000000 + scratch
 	cmpl $0x5a5aa5a5, scratch
 	jne bad
-	mov $ok, %esi
-	call puts
-	EXIT 0x10
-bad:
-	mov $fail, %esi
-	call puts
-	EXIT 0x01
+	VERDICT ok, fail, esi
 	DEFINE_PUTS
 	.balign 4
 scratch: .long 0

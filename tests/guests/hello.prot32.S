@@ -15,13 +15,7 @@ _start:
 	mov %cs, %ax
 	cmp $0x08, %ax
 	jne bad
-	mov $ok, %esi
-	call puts
-	EXIT 0x10
-bad:
-	mov $fail, %esi
-	call puts
-	EXIT 0x01
+	VERDICT ok, fail, esi
 	DEFINE_PUTS
 msg:	.asciz "hello from 32-bit protected mode\n"
 ok:	.asciz "prot32: PE=1 PG=0 CS=0x08\n"

@@ -14,13 +14,7 @@ _start:
 	mov %ss, %ax
 	test %ax, %ax
 	jnz bad
-	mov $ok, %si
-	call puts
-	EXIT 0x10
-bad:
-	mov $fail, %si
-	call puts
-	EXIT 0x01
+	VERDICT ok, fail, si
 	DEFINE_PUTS
 msg:	.asciz "hello from real mode\n"
 ok:	.asciz "real mode: PE=0, SS=0\n"
