@@ -3,6 +3,7 @@
 # tools/mkguest to its boot marker, type commands into its shell through the
 # console, and check what it prints and how vmon exits.
 #   tests/linux/run.sh ENGINE VMLINUZ INITRD      (ENGINE: kvm or emu)
+# LINUX_CPUS (default "1 2") lists the vCPU counts to boot with.
 set -u
 ENGINE=$1 KERNEL=$2 INITRD=$3
 BUILD=${BUILD:-build}
@@ -48,7 +49,7 @@ check() { # check DESC PATTERN FILE
 	if grep -q -E "$2" "$3"; then ok "$1"; else bad "$1 (no /$2/ in the output)"; tail -5 "$3" | sed 's/^/     /'; fi
 }
 
-for cpus in 1 2; do
+for cpus in ${LINUX_CPUS:-1 2}; do
 	boot "smp$cpus" 'echo "NPROC=$(nproc)"; echo "MEM=$(free -m | awk "/Mem:/ { print \$2 }")"; echo "CS=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"; echo "YEAR=$(date +%Y)"; poweroff' \
 		--cpus $cpus --mem 256M --append "console=ttyS0"
 	out=$TMP/smp$cpus.out

@@ -128,6 +128,61 @@ static const struct dcase cases[] = {
 	{ 8, "0f 01 f8", EMU_DEC_OK, 3, M_SWAPGS, ANY, 8 },
 	{ 8, "67 8b 07", EMU_DEC_OK, 3, M_MOV, 4, 4 },
 	{ 8, "ff 15 00 00 00 00", EMU_DEC_OK, 6, M_CALL, 8, 8 },
+	/* x87 control, FXSAVE group, SSE rows chosen by mandatory prefix (SDM table A-3) */
+	{ 8, "db e3", EMU_DEC_OK, 2, M_FPU, ANY, 8 },                     /* fninit */
+	{ 8, "9b", EMU_DEC_OK, 1, M_FWAIT, ANY, 8 },
+	{ 8, "0f ae 00", EMU_DEC_OK, 3, M_FXSAVE, ANY, 8 },
+	{ 8, "48 0f ae 08", EMU_DEC_OK, 4, M_FXRSTOR, 8, 8 },
+	{ 8, "0f ae 54 24 fc", EMU_DEC_OK, 5, M_LDMXCSR, ANY, 8 },
+	{ 8, "0f ae 5c 24 fc", EMU_DEC_OK, 5, M_STMXCSR, ANY, 8 },
+	{ 8, "0f ae c0", EMU_DEC_UD, 3, M_INVALID, ANY, ANY },             /* FXSAVE needs memory */
+	{ 8, "0f ae f0", EMU_DEC_OK, 3, M_FENCE, ANY, 8 },                /* mfence */
+	{ 8, "66 0f 6f 06", EMU_DEC_OK, 4, M_MOVDQA, ANY, 8 },
+	{ 8, "f3 0f 6f 06", EMU_DEC_OK, 4, M_MOVDQU, ANY, 8 },
+	{ 8, "0f 6f 06", EMU_DEC_UD, 3, M_INVALID, ANY, ANY },             /* MMX movq: not offered */
+	{ 8, "66 0f 7f 07", EMU_DEC_OK, 4, M_MOVDQA, ANY, 8 },
+	{ 8, "f3 44 0f 7f 3f", EMU_DEC_OK, 5, M_MOVDQU, ANY, 8 },
+	{ 8, "0f 10 04 24", EMU_DEC_OK, 4, M_MOVUPS, ANY, 8 },
+	{ 8, "66 0f 11 04 24", EMU_DEC_OK, 5, M_MOVUPD, ANY, 8 },
+	{ 8, "f3 0f 10 c1", EMU_DEC_OK, 4, M_MOVSS, ANY, 8 },
+	{ 8, "f2 0f 11 c1", EMU_DEC_OK, 4, M_MOVSD, ANY, 8 },
+	{ 8, "66 f2 0f 10 c1", EMU_DEC_OK, 5, M_MOVSD, ANY, 8 },          /* F2 wins over 66 */
+	{ 8, "0f 28 c1", EMU_DEC_OK, 3, M_MOVAPS, ANY, 8 },
+	{ 8, "66 0f 29 01", EMU_DEC_OK, 4, M_MOVAPD, ANY, 8 },
+	{ 8, "0f 12 c1", EMU_DEC_OK, 3, M_MOVLPS, ANY, 8 },               /* movhlps form */
+	{ 8, "66 0f 12 c1", EMU_DEC_UD, 4, M_INVALID, ANY, ANY },          /* movlpd needs memory */
+	{ 8, "66 0f 17 07", EMU_DEC_OK, 4, M_MOVHPD, ANY, 8 },
+	{ 8, "66 0f 6e c0", EMU_DEC_OK, 4, M_MOVD, 2, 8 },
+	{ 8, "66 48 0f 6e c0", EMU_DEC_OK, 5, M_MOVD, 8, 8 },             /* movq xmm0, rax */
+	{ 8, "66 48 0f 7e c0", EMU_DEC_OK, 5, M_MOVD, 8, 8 },
+	{ 8, "f3 0f 7e c1", EMU_DEC_OK, 4, M_MOVQ, ANY, 8 },
+	{ 8, "66 0f d6 07", EMU_DEC_OK, 4, M_MOVQ, ANY, 8 },
+	{ 8, "66 0f e7 07", EMU_DEC_OK, 4, M_MOVNTDQ, ANY, 8 },
+	{ 8, "66 0f e7 c0", EMU_DEC_UD, 4, M_INVALID, ANY, ANY },
+	{ 8, "48 0f c3 07", EMU_DEC_OK, 4, M_MOVNTI, 8, 8 },
+	{ 8, "66 0f ef c0", EMU_DEC_OK, 4, M_PXOR, ANY, 8 },
+	{ 8, "66 45 0f ef ff", EMU_DEC_OK, 5, M_PXOR, ANY, 8 },
+	{ 8, "0f 57 c0", EMU_DEC_OK, 3, M_XORPS, ANY, 8 },
+	{ 8, "66 0f 57 c0", EMU_DEC_OK, 4, M_XORPD, ANY, 8 },
+	{ 8, "66 0f 74 c1", EMU_DEC_OK, 4, M_PCMPEQB, ANY, 8 },
+	{ 8, "66 0f d7 c0", EMU_DEC_OK, 4, M_PMOVMSKB, ANY, 8 },
+	{ 8, "66 0f d7 00", EMU_DEC_UD, 4, M_INVALID, ANY, ANY },          /* register source only */
+	{ 8, "66 0f 70 c1 1b", EMU_DEC_OK, 5, M_PSHUFD, ANY, 8 },
+	{ 8, "f2 0f 70 c1 1b", EMU_DEC_OK, 5, M_PSHUFLW, ANY, 8 },
+	{ 8, "f3 0f 70 c1 1b", EMU_DEC_OK, 5, M_PSHUFHW, ANY, 8 },
+	{ 8, "66 0f 73 d8 04", EMU_DEC_OK, 5, M_PSRLDQ, ANY, 8 },         /* group 14 /3 */
+	{ 8, "66 0f 73 f8 04", EMU_DEC_OK, 5, M_PSLLDQ, ANY, 8 },
+	{ 8, "66 0f 72 e0 04", EMU_DEC_OK, 5, M_PSRAD, ANY, 8 },          /* group 13 /4 */
+	{ 8, "66 0f 71 f0 04", EMU_DEC_OK, 5, M_PSLLW, ANY, 8 },          /* group 12 /6 */
+	{ 8, "66 0f 73 c0 04", EMU_DEC_UD, 5, M_INVALID, ANY, ANY },       /* group 14 /0 */
+	{ 8, "66 0f 60 c1", EMU_DEC_OK, 4, M_PUNPCKLBW, ANY, 8 },
+	{ 8, "66 0f 6d c1", EMU_DEC_OK, 4, M_PUNPCKHQDQ, ANY, 8 },
+	{ 8, "0f c6 c1 44", EMU_DEC_OK, 4, M_SHUFPS, ANY, 8 },
+	{ 8, "66 0f fe c1", EMU_DEC_OK, 4, M_PADDD, ANY, 8 },
+	{ 8, "66 0f f6 c1", EMU_DEC_OK, 4, M_PSADBW, ANY, 8 },
+	{ 8, "f0 66 0f ef 00", EMU_DEC_UD, 5, M_INVALID, ANY, ANY },       /* LOCK: #UD */
+	{ 4, "66 0f 6e c0", EMU_DEC_OK, 4, M_MOVD, 2, 4 },
+	{ 4, "66 0f d4 04 24", EMU_DEC_OK, 5, M_PADDQ, ANY, 4 },
 	{ 8, "ff e0", EMU_DEC_OK, 2, M_JMP, 8, 8 },
 	{ 8, "0f 20 d8", EMU_DEC_OK, 3, M_MOVCR, 8, 8 },
 	{ 8, "48 cf", EMU_DEC_OK, 2, M_IRET, 8, 8 },
@@ -349,6 +404,12 @@ static void check_disasm(void)
 		{ 4, 0, "ea 00 00 01 00 08 00", "jmp far 0x8:0x10000" },
 		{ 4, 0, "0f 22 c0", "mov cr0, eax" },
 		{ 4, 0, "c8 10 00 01", "enter 0x10, 0x1" },
+		{ 8, 0, "db e3", "fninit" },
+		{ 8, 0, "d9 7c 24 fe", "fnstcw [rsp-0x2]" },
+		{ 8, 0, "66 0f 6f 06", "movdqa xmm0, xmmword [rsi]" },
+		{ 8, 0, "f3 44 0f 7f 3f", "movdqu xmmword [rdi], xmm15" },
+		{ 8, 0, "66 0f d7 c1", "pmovmskb eax, xmm1" },
+		{ 8, 0, "66 0f 73 d8 04", "psrldq xmm0, 0x4" },
 	};
 	for (unsigned i = 0; i < sizeof(d) / sizeof(d[0]); i++) {
 		struct emu_insn in = dec(d[i].mode, d[i].hex);

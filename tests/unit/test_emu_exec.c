@@ -304,6 +304,543 @@ static void test_segments(void)
 	CHECK_EQ(cpu.seg[SEG_ES].limit, 0xffffffff);
 }
 
+/* One instruction at RIP through the group handler, without exception
+ * delivery: returns EMU_OK or EMU_EXC with cpu.exc filled in. */
+static int run1(const char *hex)
+{
+	struct emu_insn in;
+	code(cpu.rip, hex);
+	CHECK_EQ(emu_decode(gp(cpu.rip, 16), 15, cpu.code_size, &in), EMU_DEC_OK);
+	cpu.next_rip = cpu.rip + in.len;
+	int r;
+	switch (in.mnem) {
+	case M_FPU: case M_FWAIT: case M_FXSAVE: case M_FXRSTOR: case M_LDMXCSR: case M_STMXCSR:
+		r = emu_x_fpu(&cpu, &in);
+		break;
+	case M_SGDT: case M_SIDT: case M_SLDT: case M_STR:
+		r = emu_x_desc(&cpu, &in);
+		break;
+	case M_SMSW:
+		r = emu_x_system(&cpu, &in);
+		break;
+	default:
+		r = emu_x_sse(&cpu, &in);
+		break;
+	}
+	if (r == EMU_OK)
+		cpu.rip = cpu.next_rip;
+	return r;
+}
+
+static void xmm_set(unsigned r, uint64_t lo, uint64_t hi)
+{
+	memcpy(cpu.fpu.xmm[r], &lo, 8);
+	memcpy(cpu.fpu.xmm[r] + 8, &hi, 8);
+}
+
+static uint64_t xmm_q(unsigned r, unsigned i)
+{
+	uint64_t v;
+	memcpy(&v, cpu.fpu.xmm[r] + 8 * i, 8);
+	return v;
+}
+
+/* x87 control words, FNSAVE/FRSTOR, FXSAVE/FXRSTOR, CR0.EM/TS/MP. */
+static void test_x87_state(void)
+{
+	start(BOOT_MODE_LONG64);
+	CHECK_EQ(cpu.fpu.fcw, 0x40);
+	CHECK_EQ(cpu.fpu.mxcsr, 0x1f80);
+	cpu.gpr[RAX] = 0xdeadbeef;
+	CHECK_EQ(run1("db e3"), EMU_OK);                    /* fninit */
+	CHECK_EQ(run1("df e0"), EMU_OK);                    /* fnstsw ax */
+	CHECK_EQ(cpu.gpr[RAX], 0xdead0000);
+	CHECK_EQ(run1("d9 3c 25 00 00 02 00"), EMU_OK);     /* fnstcw [0x20000] */
+	CHECK_EQ(rd32(0x20000) & 0xffff, 0x37f);
+	wr32(0x20000, 0x27f);
+	CHECK_EQ(run1("d9 2c 25 00 00 02 00"), EMU_OK);     /* fldcw [0x20000] */
+	CHECK_EQ(cpu.fpu.fcw, 0x27f);
+	cpu.fpu.fsw = 0x80ff;
+	CHECK_EQ(run1("db e2"), EMU_OK);                    /* fnclex */
+	CHECK_EQ(cpu.fpu.fsw, 0);
+	CHECK_EQ(run1("d9 34 25 00 00 02 00"), EMU_OK);     /* fnstenv [0x20000]: 28 bytes */
+	CHECK_EQ(rd32(0x20000), 0x27f);
+	CHECK_EQ(rd32(0x20008), 0xffff);
+	CHECK_EQ(cpu.fpu.fcw, 0x27f | 0x3f);                /* then all exceptions masked */
+
+	/* FNSAVE stores ST(0)..ST(7) as 80-bit values and reinitializes;
+	 * FRSTOR brings them back (TOP = 6 here) */
+	cpu.fpu.fsw = 6 << 11;
+	cpu.fpu.ftw = 0x0fff; /* R6, R7 valid */
+	for (unsigned i = 0; i < 8; i++)
+		memset(cpu.fpu.st[i], (int)(0x10 + i), 10);
+	CHECK_EQ(run1("dd 34 25 00 00 02 00"), EMU_OK);     /* fnsave [0x20000] */
+	CHECK_EQ(*(uint8_t *)gp(0x20000 + 28, 1), 0x16);    /* ST(0) = R6 */
+	CHECK_EQ(*(uint8_t *)gp(0x20000 + 28 + 20, 1), 0x10); /* ST(2) = R0 */
+	CHECK_EQ(cpu.fpu.fcw, 0x37f);
+	CHECK_EQ(cpu.fpu.ftw, 0xffff);
+	CHECK_EQ(run1("dd 24 25 00 00 02 00"), EMU_OK);     /* frstor [0x20000] */
+	CHECK_EQ(cpu.fpu.ftw, 0x0fff);
+	CHECK_EQ(cpu.fpu.st[7][9], 0x17);
+
+	/* FXSAVE: legacy layout, XMM registers with CR4.OSFXSR; REX.W form */
+	cpu.cr4 |= X86_CR4_OSFXSR;
+	xmm_set(0, 0x1111, 0x2222);
+	xmm_set(15, 0x3333, 0x4444);
+	cpu.fpu.mxcsr = 0x1fc0;
+	CHECK_EQ(run1("48 0f ae 04 25 00 10 02 00"), EMU_OK); /* fxsave64 [0x21000] */
+	CHECK_EQ(rd32(0x21000), 0x27f | (6u << 11 << 16)); /* FCW as FRSTOR left it, FSW.TOP = 6 */
+	CHECK_EQ(*(uint8_t *)gp(0x21004, 1), 0xc0);          /* abridged tag: R6, R7 */
+	CHECK_EQ(rd32(0x21018), 0x1fc0);
+	CHECK_EQ(rd32(0x2101c), 0xffff);                     /* MXCSR_MASK */
+	CHECK_EQ(rd64(0x21000 + 160), 0x1111);
+	CHECK_EQ(rd64(0x21000 + 160 + 15 * 16 + 8), 0x4444);
+	xmm_set(0, 0, 0);
+	xmm_set(15, 0, 0);
+	cpu.fpu.mxcsr = 0x1f80;
+	cpu.fpu.ftw = 0xffff;
+	CHECK_EQ(run1("0f ae 0c 25 00 10 02 00"), EMU_OK);   /* fxrstor [0x21000] */
+	CHECK_EQ(xmm_q(0, 1), 0x2222);
+	CHECK_EQ(xmm_q(15, 0), 0x3333);
+	CHECK_EQ(cpu.fpu.mxcsr, 0x1fc0);
+	CHECK_EQ(cpu.fpu.ftw, 0xafff); /* R6/R7 hold 0x16../0x17..: J bit clear, tag "special" */
+	/* misaligned area: #GP(0); reserved MXCSR bits: #GP(0) */
+	CHECK_EQ(run1("0f ae 04 25 08 10 02 00"), EMU_EXC);
+	CHECK_EQ(cpu.exc.vector, EXC_GP);
+	wr32(0x21018, 0x10000);
+	CHECK_EQ(run1("0f ae 0c 25 00 10 02 00"), EMU_EXC);
+	CHECK_EQ(cpu.exc.vector, EXC_GP);
+	wr32(0x20000, 0x10000);
+	CHECK_EQ(run1("0f ae 14 25 00 00 02 00"), EMU_EXC);  /* ldmxcsr: reserved bit */
+	CHECK_EQ(cpu.exc.vector, EXC_GP);
+	wr32(0x20000, 0x9fc0);
+	CHECK_EQ(run1("0f ae 14 25 00 00 02 00"), EMU_OK);
+	CHECK_EQ(run1("0f ae 1c 25 04 00 02 00"), EMU_OK);   /* stmxcsr [0x20004] */
+	CHECK_EQ(rd32(0x20004), 0x9fc0);
+
+	/* CR0.TS: #NM for x87 and FXSAVE; FWAIT only with MP as well */
+	cpu.cr0 |= X86_CR0_TS;
+	CHECK_EQ(run1("db e3"), EMU_EXC);
+	CHECK_EQ(cpu.exc.vector, EXC_NM);
+	CHECK_EQ(run1("0f ae 04 25 00 10 02 00"), EMU_EXC);
+	CHECK_EQ(cpu.exc.vector, EXC_NM);
+	CHECK_EQ(run1("66 0f ef c0"), EMU_EXC);              /* pxor */
+	CHECK_EQ(cpu.exc.vector, EXC_NM);
+	CHECK_EQ(run1("9b"), EMU_OK);
+	cpu.cr0 |= X86_CR0_MP;
+	CHECK_EQ(run1("9b"), EMU_EXC);
+	CHECK_EQ(cpu.exc.vector, EXC_NM);
+	cpu.cr0 &= ~(uint64_t)(X86_CR0_TS | X86_CR0_MP);
+	/* CR0.EM: #NM for x87, #UD for SSE; no OSFXSR: #UD for SSE */
+	cpu.cr0 |= X86_CR0_EM;
+	CHECK_EQ(run1("db e3"), EMU_EXC);
+	CHECK_EQ(cpu.exc.vector, EXC_NM);
+	CHECK_EQ(run1("66 0f ef c0"), EMU_EXC);
+	CHECK_EQ(cpu.exc.vector, EXC_UD);
+	cpu.cr0 &= ~(uint64_t)X86_CR0_EM;
+	cpu.cr4 &= ~(uint64_t)X86_CR4_OSFXSR;
+	CHECK_EQ(run1("66 0f ef c0"), EMU_EXC);
+	CHECK_EQ(cpu.exc.vector, EXC_UD);
+	CHECK_EQ(run1("d9 ee"), EMU_EXC);                    /* fldz: not implemented */
+	CHECK_EQ(cpu.exc.vector, EXC_UD);
+}
+
+/* SSE2 moves and integer operations as gcc and libc string code use them. */
+static void test_sse(void)
+{
+	start(BOOT_MODE_LONG64);
+	cpu.cr4 |= X86_CR4_OSFXSR;
+	for (unsigned i = 0; i < 32; i++)
+		*(uint8_t *)gp(0x20000 + i, 1) = (uint8_t)(i + 1);
+	CHECK_EQ(run1("66 0f 6f 04 25 00 00 02 00"), EMU_OK); /* movdqa xmm0, [0x20000] */
+	CHECK_EQ(xmm_q(0, 0), 0x0807060504030201ULL);
+	CHECK_EQ(run1("66 0f 6f 04 25 01 00 02 00"), EMU_EXC); /* misaligned: #GP(0) */
+	CHECK_EQ(cpu.exc.vector, EXC_GP);
+	CHECK_EQ(run1("66 0f ef 0c 25 01 00 02 00"), EMU_EXC); /* pxor m128 must be aligned too */
+	CHECK_EQ(run1("f3 0f 6f 0c 25 01 00 02 00"), EMU_OK); /* movdqu xmm1, [0x20001] */
+	CHECK_EQ(xmm_q(1, 0), 0x0908070605040302ULL);
+	CHECK_EQ(run1("66 0f 74 c1"), EMU_OK);               /* pcmpeqb xmm0, xmm1: no equal bytes */
+	CHECK_EQ(xmm_q(0, 0), 0);
+	CHECK_EQ(run1("66 0f ef d2"), EMU_OK);               /* pxor xmm2, xmm2 */
+	CHECK_EQ(xmm_q(2, 0) | xmm_q(2, 1), 0);
+	xmm_set(3, 0x00ff000000000000ULL, 0x8000000000000000ULL);
+	CHECK_EQ(run1("66 0f 74 d3"), EMU_OK);               /* pcmpeqb xmm2, xmm3 */
+	CHECK_EQ(run1("66 0f d7 c2"), EMU_OK);               /* pmovmskb eax, xmm2 */
+	CHECK_EQ(cpu.gpr[RAX], 0x7fbfu);
+	cpu.gpr[RCX] = 0x123456789aULL;
+	CHECK_EQ(run1("66 48 0f 6e e1"), EMU_OK);            /* movq xmm4, rcx */
+	CHECK_EQ(xmm_q(4, 0), 0x123456789aULL);
+	CHECK_EQ(run1("66 0f 6e e1"), EMU_OK);               /* movd xmm4, ecx */
+	CHECK_EQ(xmm_q(4, 0), 0x3456789aULL);
+	CHECK_EQ(run1("66 0f 70 ec 00"), EMU_OK);            /* pshufd xmm5, xmm4, 0 */
+	CHECK_EQ(xmm_q(5, 1), 0x3456789a3456789aULL);
+	CHECK_EQ(run1("66 0f fe ed"), EMU_OK);               /* paddd xmm5, xmm5 */
+	CHECK_EQ(xmm_q(5, 0), 0x68acf13468acf134ULL);
+	CHECK_EQ(run1("66 0f 73 dd 04"), EMU_OK);            /* psrldq xmm5, 4 */
+	CHECK_EQ(xmm_q(5, 1), 0x68acf134ULL);
+	CHECK_EQ(run1("66 0f 72 f5 04"), EMU_OK);            /* pslld xmm5, 4 */
+	CHECK_EQ(xmm_q(5, 1), 0x8acf1340ULL);
+	CHECK_EQ(run1("66 0f 7e e8"), EMU_OK);               /* movd eax, xmm5 */
+	CHECK_EQ(cpu.gpr[RAX], 0x8acf1340ULL);
+	xmm_set(6, 0x0706050403020100ULL, 0);
+	xmm_set(7, 0x1716151413121110ULL, 0);
+	CHECK_EQ(run1("66 0f 60 f7"), EMU_OK);               /* punpcklbw xmm6, xmm7 */
+	CHECK_EQ(xmm_q(6, 0), 0x1303120211011000ULL);
+	CHECK_EQ(run1("f3 0f 7e c6"), EMU_OK);               /* movq xmm0, xmm6 */
+	CHECK_EQ(xmm_q(0, 1), 0);
+	CHECK_EQ(run1("66 0f d6 04 25 40 00 02 00"), EMU_OK); /* movq [0x20040], xmm0 */
+	CHECK_EQ(rd64(0x20040), 0x1303120211011000ULL);
+	CHECK_EQ(run1("0f 29 04 25 50 00 02 00"), EMU_OK);   /* movaps [0x20050], xmm0 */
+	CHECK_EQ(run1("0f 57 c0"), EMU_OK);                  /* xorps xmm0, xmm0 */
+	CHECK_EQ(xmm_q(0, 0), 0);
+	CHECK_EQ(run1("0f 16 04 25 50 00 02 00"), EMU_OK);   /* movhps xmm0, [0x20050] */
+	CHECK_EQ(xmm_q(0, 1), 0x1303120211011000ULL);
+	CHECK_EQ(run1("66 0f da c6"), EMU_OK);               /* pminub xmm0, xmm6 */
+	CHECK_EQ(xmm_q(0, 0), 0);
+	cpu.gpr[RDX] = 0x55;
+	CHECK_EQ(run1("0f c3 14 25 60 00 02 00"), EMU_OK);   /* movnti [0x20060], edx */
+	CHECK_EQ(rd32(0x20060), 0x55);
+	/* no mandatory prefix on a 66-only row: MMX, not offered */
+	struct emu_insn in;
+	code(cpu.rip, "0f ef c0");
+	CHECK_EQ(emu_decode(gp(cpu.rip, 16), 15, 8, &in), EMU_DEC_UD);
+}
+
+/* The host CPU as oracle: every two-operand 66 0F xx packed-integer row
+ * (xmm0 op= xmm1) runs natively and under the emulator on the same random
+ * inputs; shift counts are kept small half of the time so they matter. */
+#define NATIVE_OP(op)                                                                      \
+	static void native_##op(uint8_t *a, const uint8_t *b)                               \
+	{                                                                                   \
+		__asm__ volatile("movdqu (%0), %%xmm0\n movdqu (%1), %%xmm1\n"               \
+				 ".byte 0x66, 0x0f, 0x" #op ", 0xc1\n movdqu %%xmm0, (%0)"     \
+				 : : "r"(a), "r"(b) : "xmm0", "xmm1", "memory");            \
+	}
+NATIVE_OP(60)
+NATIVE_OP(61)
+NATIVE_OP(62)
+NATIVE_OP(63)
+NATIVE_OP(64)
+NATIVE_OP(65)
+NATIVE_OP(66)
+NATIVE_OP(67)
+NATIVE_OP(68)
+NATIVE_OP(69)
+NATIVE_OP(6a)
+NATIVE_OP(6b)
+NATIVE_OP(6c)
+NATIVE_OP(6d)
+NATIVE_OP(74)
+NATIVE_OP(75)
+NATIVE_OP(76)
+NATIVE_OP(d1)
+NATIVE_OP(d2)
+NATIVE_OP(d3)
+NATIVE_OP(d4)
+NATIVE_OP(d5)
+NATIVE_OP(d8)
+NATIVE_OP(d9)
+NATIVE_OP(da)
+NATIVE_OP(db)
+NATIVE_OP(dc)
+NATIVE_OP(dd)
+NATIVE_OP(de)
+NATIVE_OP(df)
+NATIVE_OP(e0)
+NATIVE_OP(e1)
+NATIVE_OP(e2)
+NATIVE_OP(e3)
+NATIVE_OP(e4)
+NATIVE_OP(e5)
+NATIVE_OP(e8)
+NATIVE_OP(e9)
+NATIVE_OP(ea)
+NATIVE_OP(eb)
+NATIVE_OP(ec)
+NATIVE_OP(ed)
+NATIVE_OP(ee)
+NATIVE_OP(ef)
+NATIVE_OP(f1)
+NATIVE_OP(f2)
+NATIVE_OP(f3)
+NATIVE_OP(f4)
+NATIVE_OP(f5)
+NATIVE_OP(f6)
+NATIVE_OP(f8)
+NATIVE_OP(f9)
+NATIVE_OP(fa)
+NATIVE_OP(fb)
+NATIVE_OP(fc)
+NATIVE_OP(fd)
+NATIVE_OP(fe)
+
+static void test_sse_native(void)
+{
+	static const struct {
+		uint8_t op;
+		void (*fn)(uint8_t *, const uint8_t *);
+	} ops[] = { { 0x60, native_60 }, { 0x61, native_61 }, { 0x62, native_62 }, { 0x63, native_63 },
+		    { 0x64, native_64 }, { 0x65, native_65 }, { 0x66, native_66 }, { 0x67, native_67 },
+		    { 0x68, native_68 }, { 0x69, native_69 }, { 0x6a, native_6a }, { 0x6b, native_6b },
+		    { 0x6c, native_6c }, { 0x6d, native_6d }, { 0x74, native_74 }, { 0x75, native_75 },
+		    { 0x76, native_76 }, { 0xd1, native_d1 }, { 0xd2, native_d2 }, { 0xd3, native_d3 },
+		    { 0xd4, native_d4 }, { 0xd5, native_d5 }, { 0xd8, native_d8 }, { 0xd9, native_d9 },
+		    { 0xda, native_da }, { 0xdb, native_db }, { 0xdc, native_dc }, { 0xdd, native_dd },
+		    { 0xde, native_de }, { 0xdf, native_df }, { 0xe0, native_e0 }, { 0xe1, native_e1 },
+		    { 0xe2, native_e2 }, { 0xe3, native_e3 }, { 0xe4, native_e4 }, { 0xe5, native_e5 },
+		    { 0xe8, native_e8 }, { 0xe9, native_e9 }, { 0xea, native_ea }, { 0xeb, native_eb },
+		    { 0xec, native_ec }, { 0xed, native_ed }, { 0xee, native_ee }, { 0xef, native_ef },
+		    { 0xf1, native_f1 }, { 0xf2, native_f2 }, { 0xf3, native_f3 }, { 0xf4, native_f4 },
+		    { 0xf5, native_f5 }, { 0xf6, native_f6 }, { 0xf8, native_f8 }, { 0xf9, native_f9 },
+		    { 0xfa, native_fa }, { 0xfb, native_fb }, { 0xfc, native_fc }, { 0xfd, native_fd },
+		    { 0xfe, native_fe } };
+	uint64_t seed = 0x9e3779b97f4a7c15ULL;
+	start(BOOT_MODE_LONG64);
+	cpu.cr4 |= X86_CR4_OSFXSR;
+	for (unsigned k = 0; k < sizeof(ops) / sizeof(ops[0]); k++) {
+		char hex[16];
+		snprintf(hex, sizeof(hex), "66 0f %02x c1", ops[k].op);
+		for (unsigned t = 0; t < 64; t++) {
+			uint8_t a[16], b[16];
+			for (unsigned i = 0; i < 16; i++) {
+				seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+				a[i] = (uint8_t)(seed >> 56);
+				b[i] = (uint8_t)(seed >> 48);
+			}
+			if (t & 1) { /* a shift count below 70 in the low quadword */
+				memset(b + 1, 0, 7);
+				b[0] %= 70;
+			}
+			memcpy(cpu.fpu.xmm[0], a, 16);
+			memcpy(cpu.fpu.xmm[1], b, 16);
+			ops[k].fn(a, b);
+			cpu.rip = 0x10000;
+			CHECK_EQ(run1(hex), EMU_OK);
+			if (memcmp(cpu.fpu.xmm[0], a, 16) != 0) {
+				fprintf(stderr, "66 0f %02x: emulated result differs from the host's\n", ops[k].op);
+				CHECK(0);
+				break;
+			}
+		}
+	}
+}
+
+/* Immediate, mask-extracting and partial-move forms against the host CPU:
+ * xmm0 and eax after the instruction, from random xmm0/xmm1 and ecx. */
+#define NATIVE_BYTES(n, bytes)                                                             \
+	static uint32_t native_b##n(uint8_t *a, const uint8_t *b, uint32_t c)               \
+	{                                                                                   \
+		uint32_t r = 0;                                                             \
+		__asm__ volatile("movdqu (%1), %%xmm0\n movdqu (%2), %%xmm1\n"               \
+				 ".byte " bytes "\n movdqu %%xmm0, (%1)"                    \
+				 : "+a"(r) : "r"(a), "r"(b), "c"(c) : "xmm0", "xmm1", "memory"); \
+		return r;                                                                   \
+	}
+NATIVE_BYTES(0, "0x66, 0x0f, 0x70, 0xc1, 0x1b")
+NATIVE_BYTES(1, "0x66, 0x0f, 0x70, 0xc1, 0xe4")
+NATIVE_BYTES(2, "0xf2, 0x0f, 0x70, 0xc1, 0x39")
+NATIVE_BYTES(3, "0xf3, 0x0f, 0x70, 0xc1, 0x93")
+NATIVE_BYTES(4, "0x0f, 0xc6, 0xc1, 0x4e")
+NATIVE_BYTES(5, "0x0f, 0xc6, 0xc1, 0xb1")
+NATIVE_BYTES(6, "0x66, 0x0f, 0xc6, 0xc1, 0x02")
+NATIVE_BYTES(7, "0x66, 0x0f, 0xc6, 0xc1, 0x01")
+NATIVE_BYTES(8, "0x66, 0x0f, 0x71, 0xd0, 0x03")
+NATIVE_BYTES(9, "0x66, 0x0f, 0x71, 0xe0, 0x0f")
+NATIVE_BYTES(10, "0x66, 0x0f, 0x71, 0xf0, 0x11")
+NATIVE_BYTES(11, "0x66, 0x0f, 0x72, 0xd0, 0x07")
+NATIVE_BYTES(12, "0x66, 0x0f, 0x72, 0xe0, 0x1f")
+NATIVE_BYTES(13, "0x66, 0x0f, 0x72, 0xf0, 0x20")
+NATIVE_BYTES(14, "0x66, 0x0f, 0x73, 0xd0, 0x3f")
+NATIVE_BYTES(15, "0x66, 0x0f, 0x73, 0xd8, 0x05")
+NATIVE_BYTES(16, "0x66, 0x0f, 0x73, 0xf0, 0x01")
+NATIVE_BYTES(17, "0x66, 0x0f, 0x73, 0xf8, 0x0f")
+NATIVE_BYTES(18, "0x66, 0x0f, 0x73, 0xd8, 0x11")
+NATIVE_BYTES(19, "0x0f, 0x50, 0xc1")
+NATIVE_BYTES(20, "0x66, 0x0f, 0x50, 0xc1")
+NATIVE_BYTES(21, "0x66, 0x0f, 0xd7, 0xc1")
+NATIVE_BYTES(22, "0x66, 0x0f, 0xc5, 0xc1, 0x05")
+NATIVE_BYTES(23, "0x66, 0x0f, 0xc4, 0xc1, 0x06")
+NATIVE_BYTES(24, "0x0f, 0x12, 0xc1")
+NATIVE_BYTES(25, "0x0f, 0x16, 0xc1")
+NATIVE_BYTES(26, "0xf3, 0x0f, 0x10, 0xc1")
+NATIVE_BYTES(27, "0xf2, 0x0f, 0x10, 0xc1")
+NATIVE_BYTES(28, "0xf3, 0x0f, 0x7e, 0xc1")
+NATIVE_BYTES(29, "0x66, 0x0f, 0xd6, 0xc8")
+NATIVE_BYTES(30, "0x0f, 0x14, 0xc1")
+NATIVE_BYTES(31, "0x0f, 0x15, 0xc1")
+NATIVE_BYTES(32, "0x66, 0x0f, 0x14, 0xc1")
+NATIVE_BYTES(33, "0x0f, 0x55, 0xc1")
+
+static void test_sse_native_imm(void)
+{
+	static const struct {
+		const char *hex;
+		uint32_t (*fn)(uint8_t *, const uint8_t *, uint32_t);
+	} ops[] = { { "66 0f 70 c1 1b", native_b0 },
+		    { "66 0f 70 c1 e4", native_b1 },
+		    { "f2 0f 70 c1 39", native_b2 },
+		    { "f3 0f 70 c1 93", native_b3 },
+		    { "0f c6 c1 4e", native_b4 },
+		    { "0f c6 c1 b1", native_b5 },
+		    { "66 0f c6 c1 02", native_b6 },
+		    { "66 0f c6 c1 01", native_b7 },
+		    { "66 0f 71 d0 03", native_b8 },
+		    { "66 0f 71 e0 0f", native_b9 },
+		    { "66 0f 71 f0 11", native_b10 },
+		    { "66 0f 72 d0 07", native_b11 },
+		    { "66 0f 72 e0 1f", native_b12 },
+		    { "66 0f 72 f0 20", native_b13 },
+		    { "66 0f 73 d0 3f", native_b14 },
+		    { "66 0f 73 d8 05", native_b15 },
+		    { "66 0f 73 f0 01", native_b16 },
+		    { "66 0f 73 f8 0f", native_b17 },
+		    { "66 0f 73 d8 11", native_b18 },
+		    { "0f 50 c1", native_b19 },
+		    { "66 0f 50 c1", native_b20 },
+		    { "66 0f d7 c1", native_b21 },
+		    { "66 0f c5 c1 05", native_b22 },
+		    { "66 0f c4 c1 06", native_b23 },
+		    { "0f 12 c1", native_b24 },
+		    { "0f 16 c1", native_b25 },
+		    { "f3 0f 10 c1", native_b26 },
+		    { "f2 0f 10 c1", native_b27 },
+		    { "f3 0f 7e c1", native_b28 },
+		    { "66 0f d6 c8", native_b29 },
+		    { "0f 14 c1", native_b30 },
+		    { "0f 15 c1", native_b31 },
+		    { "66 0f 14 c1", native_b32 },
+		    { "0f 55 c1", native_b33 } };
+	uint64_t seed = 0x2545f4914f6cdd1dULL;
+	start(BOOT_MODE_LONG64);
+	cpu.cr4 |= X86_CR4_OSFXSR;
+	for (unsigned k = 0; k < sizeof(ops) / sizeof(ops[0]); k++) {
+		for (unsigned t = 0; t < 16; t++) {
+			uint8_t a[16], b[16];
+			for (unsigned i = 0; i < 16; i++) {
+				seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+				a[i] = (uint8_t)(seed >> 56);
+				b[i] = (uint8_t)(seed >> 48);
+			}
+			uint32_t c = (uint32_t)(seed >> 13);
+			memcpy(cpu.fpu.xmm[0], a, 16);
+			memcpy(cpu.fpu.xmm[1], b, 16);
+			cpu.gpr[RAX] = 0;
+			cpu.gpr[RCX] = c;
+			uint32_t r = ops[k].fn(a, b, c);
+			cpu.rip = 0x10000;
+			CHECK_EQ(run1(ops[k].hex), EMU_OK);
+			if (memcmp(cpu.fpu.xmm[0], a, 16) != 0 || cpu.gpr[RAX] != r) {
+				fprintf(stderr, "%s: emulated result differs from the host's\n", ops[k].hex);
+				CHECK(0);
+				break;
+			}
+		}
+	}
+}
+
+/* (U)COMISS/(U)COMISD against the host: EFLAGS and MXCSR, with NaNs,
+ * denormals, infinities and zeros mixed in, with and without DAZ (all
+ * exceptions masked). */
+#define NATIVE_COMIS(n, bytes)                                                             \
+	static uint64_t native_c##n(const uint8_t *a, const uint8_t *b, uint32_t *mx)       \
+	{                                                                                   \
+		uint32_t save, ax = 0;                                                      \
+		uint8_t of;                                                                 \
+		/* LAHF/SETO, not PUSHF: a push would land in the red zone */              \
+		__asm__ volatile("stmxcsr %2\n ldmxcsr (%3)\n movdqu (%4), %%xmm0\n"         \
+				 "movdqu (%5), %%xmm1\n .byte " bytes "\n lahf\n seto %1\n"    \
+				 "stmxcsr (%3)\n ldmxcsr %2"                                \
+				 : "+a"(ax), "=&q"(of), "=m"(save) : "r"(mx), "r"(a), "r"(b)    \
+				 : "xmm0", "xmm1", "memory", "cc");                          \
+		return ((ax >> 8) & 0xff) | (uint64_t)of << 11;                             \
+	}
+NATIVE_COMIS(0, "0x0f, 0x2e, 0xc1")
+NATIVE_COMIS(1, "0x66, 0x0f, 0x2e, 0xc1")
+NATIVE_COMIS(2, "0x0f, 0x2f, 0xc1")
+NATIVE_COMIS(3, "0x66, 0x0f, 0x2f, 0xc1")
+
+static void special_float(uint8_t *p, uint64_t r, bool dbl)
+{
+	unsigned ebits = dbl ? 11 : 8, mbits = dbl ? 52 : 23;
+	uint64_t emax = (1ULL << ebits) - 1, v = r & (dbl ? ~0ULL : 0xffffffffULL);
+	uint64_t sign = v & (1ULL << (ebits + mbits)), mant = v & ((1ULL << mbits) - 1);
+	switch ((r >> 60) & 7) {
+	case 0: v = sign | mant; break;                                        /* denormal or zero */
+	case 1: v = sign | (emax << mbits) | mant; break;                      /* NaN or infinity */
+	case 2: v = sign | (emax << mbits) | (mant & (1ULL << (mbits - 1))); break; /* QNaN/inf */
+	case 3: v = sign; break;                                               /* +-0 */
+	default: break;
+	}
+	memcpy(p, &v, dbl ? 8 : 4);
+}
+
+static uint64_t rd64x(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+
+static void test_comis_native(void)
+{
+	static const struct {
+		const char *hex;
+		bool dbl;
+		uint64_t (*fn)(const uint8_t *, const uint8_t *, uint32_t *);
+	} ops[] = { { "0f 2e c1", false, native_c0 }, { "66 0f 2e c1", true, native_c1 },
+		    { "0f 2f c1", false, native_c2 }, { "66 0f 2f c1", true, native_c3 } };
+	uint64_t seed = 0x853c49e6748fea9bULL;
+	start(BOOT_MODE_LONG64);
+	cpu.cr4 |= X86_CR4_OSFXSR;
+	for (unsigned k = 0; k < 4; k++) {
+		for (unsigned t = 0; t < 400; t++) {
+			uint8_t a[16] = { 0 }, b[16] = { 0 };
+			seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+			special_float(a, seed, ops[k].dbl);
+			seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+			special_float(b, (t & 3) == 0 ? 0x4000000000000000ULL | (seed & 0xffffffff) : seed, ops[k].dbl);
+			if ((t & 7) == 1)
+				memcpy(b, a, 8);
+			uint32_t mx = (t & 1) ? 0x1fc0 : 0x1f80;
+			cpu.fpu.mxcsr = mx;
+			uint64_t fl = ops[k].fn(a, b, &mx);
+			memcpy(cpu.fpu.xmm[0], a, 16);
+			memcpy(cpu.fpu.xmm[1], b, 16);
+			cpu.rip = 0x10000;
+			CHECK_EQ(run1(ops[k].hex), EMU_OK);
+			uint64_t mine = emu_flags_get(&cpu) & FL_ARITH;
+			if (mine != (fl & FL_ARITH) || cpu.fpu.mxcsr != mx) {
+				fprintf(stderr, "%s %llx %llx: flags %llx mxcsr %x, host %llx %x\n", ops[k].hex, (unsigned long long)rd64x(a), (unsigned long long)rd64x(b),
+					(unsigned long long)mine, cpu.fpu.mxcsr, (unsigned long long)(fl & FL_ARITH), mx);
+				CHECK(0);
+				break;
+			}
+		}
+	}
+	/* an unmasked invalid operation: #XM with OSXMMEXCPT, #UD without */
+	uint32_t snan = 0x7f800001;
+	memcpy(cpu.fpu.xmm[0], &snan, 4);
+	cpu.fpu.mxcsr = 0x1f00;
+	CHECK_EQ(run1("0f 2e c1"), EMU_EXC);
+	CHECK_EQ(cpu.exc.vector, EXC_UD);
+	CHECK_EQ(cpu.fpu.mxcsr, 0x1f01);
+	cpu.cr4 |= EMU_CR4_OSXMMEXCPT;
+	CHECK_EQ(run1("0f 2e c1"), EMU_EXC);
+	CHECK_EQ(cpu.exc.vector, EXC_XM);
+}
+
+/* CR4.UMIP: SGDT/SIDT/SLDT/SMSW/STR #GP(0) at CPL 3, allowed at CPL 0. */
+static void test_umip(void)
+{
+	start(BOOT_MODE_LONG64);
+	CHECK_EQ(emu_set_cr(&cpu, 4, cpu.cr4 | X86_CR4_UMIP), EMU_OK);
+	CHECK_EQ(run1("0f 01 04 25 00 00 02 00"), EMU_OK);   /* sgdt at CPL 0 */
+	cpu.cpl = 3;
+	static const char *const insns[] = { "0f 01 04 25 00 00 02 00", "0f 01 0c 25 00 00 02 00",
+					     "0f 00 c0", "0f 01 e0", "0f 00 c8" };
+	for (unsigned i = 0; i < 5; i++) {
+		CHECK_EQ(run1(insns[i]), EMU_EXC);
+		CHECK_EQ(cpu.exc.vector, EXC_GP);
+		CHECK_EQ(cpu.exc.error, 0);
+	}
+	cpu.cpl = 0;
+}
+
 int main(void)
 {
 	/* a crash report would signal the main thread: keep that signal blocked */
@@ -325,6 +862,12 @@ int main(void)
 	test_self_modifying();
 	test_fault_keeps_flags();
 	test_segments();
+	test_x87_state();
+	test_sse();
+	test_umip();
+	test_sse_native();
+	test_sse_native_imm();
+	test_comis_native();
 
 	free(cpu.icache);
 	guest_mem_destroy(&vm.mem);
