@@ -32,6 +32,7 @@ void emu_cpu_load(struct emu_cpu *cpu, const struct x86_state *st)
 	cpu->efer = st->efer;
 	cpu->apic_base = st->apic_base;
 	cpu->msr.pat = 0x0007040600070406ULL;
+	emu_fpu_reset(&cpu->fpu);
 	if (!emu_prot_mode(cpu))
 		cpu->cpl = 0;
 	else if (cpu->rflags & FL_VM)
@@ -82,6 +83,9 @@ void emu_cpu_reset_wait_sipi(struct emu_cpu *cpu)
 	cpu->cr2 = cpu->cr3 = cpu->cr4 = cpu->cr8 = 0;
 	cpu->efer = 0;
 	memset(cpu->dr, 0, sizeof(cpu->dr));
+	/* INIT keeps x87/SSE state (table 9-1), but vmon's APs come here from
+	 * power-on, so they get the RESET values */
+	emu_fpu_reset(&cpu->fpu);
 	cpu->dr[6] = 0xffff0ff0;
 	cpu->dr[7] = 0x400;
 	cpu->cpl = 0;

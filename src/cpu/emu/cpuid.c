@@ -8,9 +8,12 @@
  *               ebx       [31:24] APIC id = vCPU index, [23:16] 1 logical CPU,
  *                         [15:8] CLFLUSH line 8 (64 bytes)
  *               ecx       CX16(13) POPCNT(23) HYPERVISOR(31)
- *               edx       PSE(3) TSC(4) MSR(5) PAE(6) CX8(8) APIC(9) SEP(11)
- *                         PGE(13) CMOV(15) PAT(16) CLFSH(19)
- *   2-7         all       0 (no cache descriptors, no structured extended features)
+ *               edx       FPU(0) PSE(3) TSC(4) MSR(5) PAE(6) CX8(8) APIC(9) SEP(11)
+ *                         PGE(13) CMOV(15) PAT(16) CLFSH(19) FXSR(24) SSE(25) SSE2(26)
+ *   2-6         all       0 (no cache descriptors)
+ *   7 (sub 0)   eax       0 (highest subleaf)
+ *               ecx       UMIP(2)
+ *   7 (sub >0)  all       0
  *   0x40000000  eax       0x40000000; ebx:ecx:edx "VmonVmonVmon" (hypervisor leaf)
  *   0x80000000  eax       0x80000008
  *   0x80000001  ecx       LAHF/SAHF in 64-bit mode(0)
@@ -19,9 +22,14 @@
  *   0x80000008  eax       0x3028: 40 physical, 48 linear address bits
  *   other       all       0
  *
- * Not advertised (and #UD): x87, MMX, SSE*, AVX, VMX, MONITOR, x2APIC,
- * RDRAND, 1 GiB pages (they still walk correctly if a guest uses them),
- * MTRR, MCA. */
+ * The x87 unit (fpu.c) runs the control and state instructions (FNINIT,
+ * FNSTSW, FLDCW, FNSAVE, FXSAVE...) but no x87 arithmetic (#UD); SSE/SSE2
+ * (sse.c) covers the moves, logic and common packed-integer operations, not
+ * floating-point arithmetic. That is what the Linux x86-64 kernel requires
+ * (FPU, FXSR, SSE, SSE2; MMX is not required) and what integer code uses.
+ *
+ * Not advertised (and #UD): MMX, SSE3+, AVX, VMX, MONITOR, x2APIC, RDRAND,
+ * 1 GiB pages (they still walk correctly if a guest uses them), MTRR, MCA. */
 #include <string.h>
 
 #include "emu.h"
@@ -33,7 +41,6 @@ static void put_str(uint32_t *regs, const char *s)
 
 void emu_cpuid(const struct emu_cpu *cpu, uint32_t leaf, uint32_t sub, uint32_t out[4])
 {
-	(void)sub;
 	uint32_t *a = &out[0], *b = &out[1], *c = &out[2], *d = &out[3];
 	*a = *b = *c = *d = 0;
 	switch (leaf) {
@@ -50,10 +57,15 @@ void emu_cpuid(const struct emu_cpu *cpu, uint32_t leaf, uint32_t sub, uint32_t 
 		*a = 0x00000663;
 		*b = (cpu->index << 24) | (1u << 16) | (8u << 8);
 		*c = (1u << 13) | (1u << 23) | (1u << 31);
-		*d = (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 9) | (1u << 11) |
-		     (1u << 13) | (1u << 15) | (1u << 16) | (1u << 19);
+		*d = (1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 9) |
+		     (1u << 11) | (1u << 13) | (1u << 15) | (1u << 16) | (1u << 19) | (1u << 24) | (1u << 25) |
+		     (1u << 26);
 		if (!(cpu->apic_base & (1u << 11)))
 			*d &= ~(1u << 9); /* APIC globally disabled: the bit reads 0 */
+		break;
+	case 7:
+		if (sub == 0)
+			*c = 1u << 2; /* UMIP */
 		break;
 	case 0x40000000: {
 		uint32_t r[3];

@@ -51,6 +51,7 @@ static unsigned size_bytes(unsigned sz, const struct emu_insn *in)
 	case SZ_Y: return in->opsize == 8 ? 8 : 4;
 	case SZ_P: return in->opsize + 2;
 	case SZ_S: return in->mode == 8 ? 10 : 6;
+	case SZ_X: return 16;
 	default: return 0;
 	}
 }
@@ -59,8 +60,9 @@ static const struct emu_opdesc row_xchg_r8 = { M_XCHG, 0, 0, { { OK_Z, SZ_V, 0 }
 static const struct emu_opdesc row_pause = { M_PAUSE, 0, 0, { { 0, 0, 0 } } };
 static const struct emu_opdesc row_movsxd = { M_MOVSXD, DF_MODRM, 0, { { OK_G, SZ_V, 0 }, { OK_E, SZ_D, 0 }, { 0, 0, 0 } } };
 static const struct emu_opdesc row_3byte = { M_INVALID, DF_MODRM, 0, { { 0, 0, 0 } } };
-/* Unimplemented SSE/MMX rows of the 0F map, decoded only for their length
- * so that a #UD report names the whole instruction. */
+/* SIMD rows of the 0F map with no entry for the prefix given (MMX, SSE3+,
+ * floating-point arithmetic), decoded only for their length so that a #UD
+ * report names the whole instruction. */
 static const struct emu_opdesc row_simd = { M_INVALID, DF_MODRM, 0, { { 0, 0, 0 } } };
 static const struct emu_opdesc row_simd_ib = { M_INVALID, DF_MODRM, 0, { { 0, 0, 0 }, { 0, 0, 0 }, { OK_I, SZ_B, 0 } } };
 
@@ -195,6 +197,10 @@ static enum emu_decode_status decode_operands(struct cursor *c, struct emu_insn 
 			if (!in->has_mem)
 				return EMU_DEC_UD;
 			break;
+		case OK_U:
+			if (in->has_mem)
+				return EMU_DEC_UD;
+			break;
 		case OK_R:
 			/* MOV to/from CR/DR ignore mod (SDM vol. 2, MOV—Move to/from Control Registers). */
 			if (in->has_mem && in->mnem != M_MOVCR && in->mnem != M_MOVDR)
@@ -268,8 +274,16 @@ enum emu_decode_status emu_decode(const uint8_t *buf, size_t len, unsigned mode,
 		} else {
 			in->map = 1;
 			d = &emu_map2[op];
-			if (d->mnem == M_INVALID && !d->flags && simd_row(op))
-				d = simd_row(op);
+			if (d->mnem == M_INVALID && !d->flags) {
+				/* SSE rows: the last of F2/F3 decides, else 66 (SDM vol. 2 §2.1.2, §A.3) */
+				in->mpfx = in->rep == EMU_REP_F3 ? EMU_PFX_F3 : in->rep == EMU_REP_F2 ? EMU_PFX_F2 :
+					   in->opsize_prefix ? EMU_PFX_66 : EMU_PFX_NP;
+				const struct emu_opdesc *p = &emu_map2_pfx[op][in->mpfx];
+				if (p->flags)
+					d = p;
+				else if (simd_row(op))
+					d = simd_row(op);
+			}
 		}
 	} else {
 		d = &emu_map1[op];

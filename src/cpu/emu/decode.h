@@ -43,7 +43,37 @@
 	X(RDPMC, "rdpmc") X(CPUID, "cpuid") X(SYSCALL, "syscall") X(SYSRET, "sysret")            \
 	X(SYSENTER, "sysenter") X(SYSEXIT, "sysexit") X(SWAPGS, "swapgs") X(FENCE, "fence")      \
 	X(CLFLUSH, "clflush") X(MONITOR, "monitor") X(MWAIT, "mwait") X(XGETBV, "xgetbv")        \
-	X(RSM, "rsm")
+	X(RSM, "rsm")                                                                            \
+	X(FXSAVE, "fxsave") X(FXRSTOR, "fxrstor") X(LDMXCSR, "ldmxcsr") X(STMXCSR, "stmxcsr")    \
+	X(MOVUPS, "movups") X(MOVUPD, "movupd") X(MOVAPS, "movaps") X(MOVAPD, "movapd")          \
+	X(MOVSS, "movss") X(MOVSD, "movsd") X(MOVLPS, "movlps") X(MOVLPD, "movlpd")              \
+	X(MOVHPS, "movhps") X(MOVHPD, "movhpd") X(MOVNTPS, "movntps") X(MOVNTPD, "movntpd")      \
+	X(MOVD, "movd") X(MOVQ, "movq") X(MOVDQA, "movdqa") X(MOVDQU, "movdqu")                  \
+	X(MOVNTDQ, "movntdq") X(MOVNTI, "movnti") X(MOVMSKPS, "movmskps") X(MOVMSKPD, "movmskpd") \
+	X(ANDPS, "andps") X(ANDPD, "andpd") X(ANDNPS, "andnps") X(ANDNPD, "andnpd")              \
+	X(ORPS, "orps") X(ORPD, "orpd") X(XORPS, "xorps") X(XORPD, "xorpd")                      \
+	X(PAND, "pand") X(PANDN, "pandn") X(POR, "por") X(PXOR, "pxor")                          \
+	X(PCMPEQB, "pcmpeqb") X(PCMPEQW, "pcmpeqw") X(PCMPEQD, "pcmpeqd")                        \
+	X(PCMPGTB, "pcmpgtb") X(PCMPGTW, "pcmpgtw") X(PCMPGTD, "pcmpgtd")                        \
+	X(PMOVMSKB, "pmovmskb") X(PADDB, "paddb") X(PADDW, "paddw") X(PADDD, "paddd")            \
+	X(PADDQ, "paddq") X(PSUBB, "psubb") X(PSUBW, "psubw") X(PSUBD, "psubd") X(PSUBQ, "psubq") \
+	X(PADDUSB, "paddusb") X(PSUBUSB, "psubusb") X(PMULLW, "pmullw")                          \
+	X(PMINUB, "pminub") X(PMAXUB, "pmaxub") X(PSADBW, "psadbw")                              \
+	X(PSHUFD, "pshufd") X(PSHUFLW, "pshuflw") X(PSHUFHW, "pshufhw") X(SHUFPS, "shufps")      \
+	X(SHUFPD, "shufpd")                                                                      \
+	X(PUNPCKLBW, "punpcklbw") X(PUNPCKLWD, "punpcklwd") X(PUNPCKLDQ, "punpckldq")            \
+	X(PUNPCKLQDQ, "punpcklqdq") X(PUNPCKHBW, "punpckhbw") X(PUNPCKHWD, "punpckhwd")          \
+	X(PUNPCKHDQ, "punpckhdq") X(PUNPCKHQDQ, "punpckhqdq")                                    \
+	X(UNPCKLPS, "unpcklps") X(UNPCKHPS, "unpckhps")                                          \
+	X(PSLLW, "psllw") X(PSLLD, "pslld") X(PSLLQ, "psllq") X(PSRLW, "psrlw") X(PSRLD, "psrld") \
+	X(PSRLQ, "psrlq") X(PSRAW, "psraw") X(PSRAD, "psrad") X(PSLLDQ, "pslldq")                \
+	X(PSRLDQ, "psrldq")                                                                      \
+	X(PADDSB, "paddsb") X(PADDSW, "paddsw") X(PSUBSB, "psubsb") X(PSUBSW, "psubsw")          \
+	X(PADDUSW, "paddusw") X(PSUBUSW, "psubusw") X(PMINSW, "pminsw") X(PMAXSW, "pmaxsw")      \
+	X(PAVGB, "pavgb") X(PAVGW, "pavgw") X(PMULHW, "pmulhw") X(PMULHUW, "pmulhuw")            \
+	X(PMULUDQ, "pmuludq") X(PMADDWD, "pmaddwd") X(PACKSSWB, "packsswb")                      \
+	X(PACKUSWB, "packuswb") X(PACKSSDW, "packssdw") X(PEXTRW, "pextrw") X(PINSRW, "pinsrw")  \
+	X(UCOMISS, "ucomiss") X(UCOMISD, "ucomisd") X(COMISS, "comiss") X(COMISD, "comisd")
 
 enum emu_mnem {
 #define EMU_X_ENUM(n, s) M_##n,
@@ -74,6 +104,9 @@ enum emu_opkind {
 	OK_ONE,  /* the constant 1 (shift by one) */
 	OK_REG,  /* a fixed general register (reg holds its number) */
 	OK_SREG, /* a fixed segment register (reg holds it) */
+	OK_V,    /* ModRM reg: XMM register */
+	OK_W,    /* ModRM r/m: XMM register or memory */
+	OK_U,    /* ModRM r/m: XMM register only */
 };
 
 /* Operand sizes, SDM vol. 2 §A.2.2 size letters. */
@@ -84,6 +117,7 @@ enum emu_opsize {
 	SZ_Y, /* dword, or qword with 64-bit operand size */
 	SZ_P, /* far pointer: 16-bit selector + v-size offset */
 	SZ_S, /* pseudo-descriptor (lgdt/lidt) */
+	SZ_X, /* 128 bits: dq, ps, pd */
 };
 
 struct emu_opspec {
@@ -104,6 +138,8 @@ enum {
 	DF_NOSIZE = 1 << 9, /* operand size is irrelevant (width from spec) */
 	DF_PRIV = 1 << 10,  /* CPL 0 only (informational; executor checks) */
 	DF_SIGNED = 1 << 11,/* byte immediate sign-extends to operand size */
+	DF_SSE = 1 << 12,   /* SSE/SSE2: #UD if CR0.EM or !CR4.OSFXSR, #NM if CR0.TS (SDM vol. 3 §13.1) */
+	DF_UA = 1 << 13,    /* a 128-bit memory operand may be misaligned (MOVUPS, MOVDQU...) */
 };
 
 struct emu_opdesc {
@@ -124,6 +160,8 @@ enum emu_decode_status {
 #define EMU_NO_REG 0xff
 
 enum { EMU_REP_NONE = 0, EMU_REP_F3 = 1, EMU_REP_F2 = 2 };
+/* Mandatory-prefix columns of the 0F map (SDM vol. 2 §A.3: F3/F2 win over 66). */
+enum { EMU_PFX_NP = 0, EMU_PFX_66 = 1, EMU_PFX_F3 = 2, EMU_PFX_F2 = 3 };
 
 /* One decoded instruction. Register numbers include the REX extension. */
 struct emu_insn {
@@ -137,6 +175,7 @@ struct emu_insn {
 	uint8_t addrsize;   /* 2, 4 or 8 */
 	uint8_t opw[3];     /* width in bytes of each operand (0 = none) */
 	uint8_t map;        /* 0: one-byte, 1: 0F, 2: 0F38, 3: 0F3A */
+	uint8_t mpfx;       /* mandatory prefix of an SSE row: EMU_PFX_* */
 	uint8_t opcode;
 	uint8_t rep;        /* EMU_REP_* */
 	uint8_t lock;
@@ -161,6 +200,8 @@ enum emu_decode_status emu_decode(const uint8_t *buf, size_t len, unsigned mode,
 /* Tables (decode_tables.c) */
 extern const struct emu_opdesc emu_map1[256];
 extern const struct emu_opdesc emu_map2[256];
+/* 0F-map rows chosen by mandatory prefix (none, 66, F3, F2): SSE/SSE2. */
+extern const struct emu_opdesc emu_map2_pfx[256][4];
 const struct emu_opdesc *emu_group_entry(unsigned group, const struct emu_insn *insn);
 
 /* Disassembly for --trace and crash messages: "add eax, [ebx+0x10]". */

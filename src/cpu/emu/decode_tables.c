@@ -52,6 +52,19 @@
 #define rAX {OK_REG, SZ_V, 0}
 #define eAX {OK_REG, SZ_Z, 0}
 #define SR(s) {OK_SREG, SZ_W, s}
+#define Gd {OK_G, SZ_D, 0}
+#define Gy {OK_G, SZ_Y, 0}
+#define My {OK_M, SZ_Y, 0}
+#define Md {OK_M, SZ_D, 0}
+#define Mx {OK_M, SZ_X, 0}
+#define Vx {OK_V, SZ_X, 0}
+#define Vq {OK_V, SZ_Q, 0}
+#define Vd {OK_V, SZ_D, 0}
+#define Vy {OK_V, SZ_Y, 0}
+#define Wx {OK_W, SZ_X, 0}
+#define Wq {OK_W, SZ_Q, 0}
+#define Wd {OK_W, SZ_D, 0}
+#define Ux {OK_U, SZ_X, 0}
 
 /* ES CS SS DS FS GS in x86_state.h order */
 #define S_ES 0
@@ -71,7 +84,7 @@
 #define LK (DF_MODRM | DF_LOCK)
 
 enum { GRP_1 = 1, GRP_1A, GRP_2, GRP_3B, GRP_3V, GRP_4, GRP_5, GRP_6, GRP_7, GRP_8, GRP_9, GRP_11B,
-       GRP_11V, GRP_15, GRP_COUNT };
+       GRP_11V, GRP_12, GRP_13, GRP_14, GRP_15, GRP_COUNT };
 
 /* The six classic ALU encodings of one operation (SDM table A-2 rows 0-3). */
 #define ALU6(op, m, lk)                                                                          \
@@ -148,8 +161,9 @@ const struct emu_opdesc emu_map1[256] = {
 	[0xfe] = G(GRP_4, 0, Eb, N), [0xff] = G(GRP_5, 0, N, N),
 };
 
-/* The two-byte map (0F xx). SSE/x87/VMX rows are absent: CPUID does not
- * advertise them, so they are #UD. */
+/* The two-byte map (0F xx) without mandatory prefixes. SSE rows, whose
+ * meaning depends on a 66/F3/F2 prefix, are in emu_map2_pfx below; MMX, VMX
+ * and SSE3+ rows are absent (not advertised by CPUID, so #UD). */
 const struct emu_opdesc emu_map2[256] = {
 	[0x00] = G(GRP_6, 0, N, N), [0x01] = G(GRP_7, 0, N, N),
 	[0x02] = D2(LAR, MR, Gv, Ew), [0x03] = D2(LSL, MR, Gv, Ew),
@@ -183,6 +197,71 @@ const struct emu_opdesc emu_map2[256] = {
 	R8(0xc8, D1(BSWAP, 0, Zy)),
 };
 
+/* SSE/SSE2 rows of the two-byte map by mandatory prefix (SDM table A-3,
+ * columns none / 66 / F3 / F2). XM: an SSE instruction (CR0/CR4 checks,
+ * 128-bit memory operands 16-byte aligned unless UA). MMX forms (no prefix
+ * on the integer rows) are absent: CPUID does not advertise MMX. */
+#define XM (DF_MODRM | DF_SSE)
+#define UA (DF_MODRM | DF_SSE | DF_UA)
+#define P66(m, a, b) {[EMU_PFX_66] = {M_##m, XM, 0, {a, b, N}}}
+#define PSPD(ps, pd) {[EMU_PFX_NP] = D2(ps, XM, Vx, Wx), [EMU_PFX_66] = D2(pd, XM, Vx, Wx)}
+
+const struct emu_opdesc emu_map2_pfx[256][4] = {
+	[0x10] = { D2(MOVUPS, UA, Vx, Wx), D2(MOVUPD, UA, Vx, Wx), D2(MOVSS, XM, Vd, Wd), D2(MOVSD, XM, Vq, Wq) },
+	[0x11] = { D2(MOVUPS, UA, Wx, Vx), D2(MOVUPD, UA, Wx, Vx), D2(MOVSS, XM, Wd, Vd), D2(MOVSD, XM, Wq, Vq) },
+	/* 0F 12/16 without prefix and mod = 3 are MOVHLPS/MOVLHPS (same mnemonic row here) */
+	[0x12] = { D2(MOVLPS, XM, Vq, Wq), D2(MOVLPD, XM, Vq, Mq) },
+	[0x13] = { D2(MOVLPS, XM, Mq, Vq), D2(MOVLPD, XM, Mq, Vq) },
+	[0x14] = { D2(UNPCKLPS, XM, Vx, Wx), D2(PUNPCKLQDQ, XM, Vx, Wx) }, /* UNPCKLPD = PUNPCKLQDQ */
+	[0x15] = { D2(UNPCKHPS, XM, Vx, Wx), D2(PUNPCKHQDQ, XM, Vx, Wx) }, /* UNPCKHPD = PUNPCKHQDQ */
+	[0x16] = { D2(MOVHPS, XM, Vq, Wq), D2(MOVHPD, XM, Vq, Mq) },
+	[0x17] = { D2(MOVHPS, XM, Mq, Vq), D2(MOVHPD, XM, Mq, Vq) },
+	[0x28] = PSPD(MOVAPS, MOVAPD),
+	[0x29] = { D2(MOVAPS, XM, Wx, Vx), D2(MOVAPD, XM, Wx, Vx) },
+	[0x2b] = { D2(MOVNTPS, XM, Mx, Vx), D2(MOVNTPD, XM, Mx, Vx) },
+	[0x2e] = { D2(UCOMISS, XM, Vd, Wd), D2(UCOMISD, XM, Vq, Wq) },
+	[0x2f] = { D2(COMISS, XM, Vd, Wd), D2(COMISD, XM, Vq, Wq) },
+	[0x50] = { D2(MOVMSKPS, XM, Gd, Ux), D2(MOVMSKPD, XM, Gd, Ux) },
+	[0x54] = PSPD(ANDPS, ANDPD), [0x55] = PSPD(ANDNPS, ANDNPD),
+	[0x56] = PSPD(ORPS, ORPD), [0x57] = PSPD(XORPS, XORPD),
+	[0x60] = P66(PUNPCKLBW, Vx, Wx), [0x61] = P66(PUNPCKLWD, Vx, Wx), [0x62] = P66(PUNPCKLDQ, Vx, Wx),
+	[0x64] = P66(PCMPGTB, Vx, Wx), [0x65] = P66(PCMPGTW, Vx, Wx), [0x66] = P66(PCMPGTD, Vx, Wx),
+	[0x68] = P66(PUNPCKHBW, Vx, Wx), [0x69] = P66(PUNPCKHWD, Vx, Wx), [0x6a] = P66(PUNPCKHDQ, Vx, Wx),
+	[0x63] = P66(PACKSSWB, Vx, Wx), [0x67] = P66(PACKUSWB, Vx, Wx), [0x6b] = P66(PACKSSDW, Vx, Wx),
+	[0x6c] = P66(PUNPCKLQDQ, Vx, Wx), [0x6d] = P66(PUNPCKHQDQ, Vx, Wx),
+	[0x6e] = P66(MOVD, Vy, Ey),
+	[0x6f] = { [EMU_PFX_66] = D2(MOVDQA, XM, Vx, Wx), [EMU_PFX_F3] = D2(MOVDQU, UA, Vx, Wx) },
+	[0x70] = { [EMU_PFX_66] = D3(PSHUFD, XM, Vx, Wx, Ib), [EMU_PFX_F3] = D3(PSHUFHW, XM, Vx, Wx, Ib),
+		   [EMU_PFX_F2] = D3(PSHUFLW, XM, Vx, Wx, Ib) },
+	[0x71] = { [EMU_PFX_66] = G(GRP_12, DF_SSE, Ux, Ib) },
+	[0x72] = { [EMU_PFX_66] = G(GRP_13, DF_SSE, Ux, Ib) },
+	[0x73] = { [EMU_PFX_66] = G(GRP_14, DF_SSE, Ux, Ib) },
+	[0x74] = P66(PCMPEQB, Vx, Wx), [0x75] = P66(PCMPEQW, Vx, Wx), [0x76] = P66(PCMPEQD, Vx, Wx),
+	[0x7e] = { [EMU_PFX_66] = D2(MOVD, XM, Ey, Vy), [EMU_PFX_F3] = D2(MOVQ, XM, Vq, Wq) },
+	[0x7f] = { [EMU_PFX_66] = D2(MOVDQA, XM, Wx, Vx), [EMU_PFX_F3] = D2(MOVDQU, UA, Wx, Vx) },
+	[0xc3] = { [EMU_PFX_NP] = D2(MOVNTI, MR, My, Gy) },
+	[0xc4] = { [EMU_PFX_66] = D3(PINSRW, XM, Vx, Ew, Ib) },
+	[0xc5] = { [EMU_PFX_66] = D3(PEXTRW, XM, Gd, Ux, Ib) },
+	[0xc6] = { D3(SHUFPS, XM, Vx, Wx, Ib), D3(SHUFPD, XM, Vx, Wx, Ib) },
+	[0xd1] = P66(PSRLW, Vx, Wx), [0xd2] = P66(PSRLD, Vx, Wx), [0xd3] = P66(PSRLQ, Vx, Wx),
+	[0xd4] = P66(PADDQ, Vx, Wx), [0xd5] = P66(PMULLW, Vx, Wx), [0xd6] = P66(MOVQ, Wq, Vq),
+	[0xd7] = P66(PMOVMSKB, Gd, Ux), [0xd8] = P66(PSUBUSB, Vx, Wx), [0xda] = P66(PMINUB, Vx, Wx),
+	[0xdb] = P66(PAND, Vx, Wx), [0xdc] = P66(PADDUSB, Vx, Wx), [0xde] = P66(PMAXUB, Vx, Wx),
+	[0xd9] = P66(PSUBUSW, Vx, Wx), [0xdd] = P66(PADDUSW, Vx, Wx),
+	[0xdf] = P66(PANDN, Vx, Wx), [0xe0] = P66(PAVGB, Vx, Wx), [0xe3] = P66(PAVGW, Vx, Wx),
+	[0xe4] = P66(PMULHUW, Vx, Wx), [0xe5] = P66(PMULHW, Vx, Wx),
+	[0xe8] = P66(PSUBSB, Vx, Wx), [0xe9] = P66(PSUBSW, Vx, Wx), [0xea] = P66(PMINSW, Vx, Wx),
+	[0xec] = P66(PADDSB, Vx, Wx), [0xed] = P66(PADDSW, Vx, Wx), [0xee] = P66(PMAXSW, Vx, Wx),
+	[0xf4] = P66(PMULUDQ, Vx, Wx), [0xf5] = P66(PMADDWD, Vx, Wx),
+	[0xe1] = P66(PSRAW, Vx, Wx), [0xe2] = P66(PSRAD, Vx, Wx), [0xe7] = P66(MOVNTDQ, Mx, Vx),
+	[0xeb] = P66(POR, Vx, Wx), [0xef] = P66(PXOR, Vx, Wx),
+	[0xf1] = P66(PSLLW, Vx, Wx), [0xf2] = P66(PSLLD, Vx, Wx), [0xf3] = P66(PSLLQ, Vx, Wx),
+	[0xf6] = P66(PSADBW, Vx, Wx),
+	[0xf8] = P66(PSUBB, Vx, Wx), [0xf9] = P66(PSUBW, Vx, Wx), [0xfa] = P66(PSUBD, Vx, Wx),
+	[0xfb] = P66(PSUBQ, Vx, Wx), [0xfc] = P66(PADDB, Vx, Wx), [0xfd] = P66(PADDW, Vx, Wx),
+	[0xfe] = P66(PADDD, Vx, Wx),
+};
+
 /* Group rows (SDM table A-6). A row without operands takes the parent's. */
 static const struct emu_opdesc groups[GRP_COUNT][8] = {
 	[GRP_1] = { D0(ADD, DF_LOCK), D0(OR, DF_LOCK), D0(ADC, DF_LOCK), D0(SBB, DF_LOCK),
@@ -207,7 +286,13 @@ static const struct emu_opdesc groups[GRP_COUNT][8] = {
 	[GRP_9] = { D0(INVALID, 0), D1(CMPXCHG8B, DF_LOCK, Mq) },
 	[GRP_11B] = { D0(MOV, 0) },
 	[GRP_11V] = { D0(MOV, 0) },
-	[GRP_15] = { [7] = D1(CLFLUSH, 0, Mb) },
+	/* 66 0F 71-73 ib: shifts by an immediate (register forms only) */
+	[GRP_12] = { [2] = D0(PSRLW, DF_SSE), [4] = D0(PSRAW, DF_SSE), [6] = D0(PSLLW, DF_SSE) },
+	[GRP_13] = { [2] = D0(PSRLD, DF_SSE), [4] = D0(PSRAD, DF_SSE), [6] = D0(PSLLD, DF_SSE) },
+	[GRP_14] = { [2] = D0(PSRLQ, DF_SSE), [3] = D0(PSRLDQ, DF_SSE), [6] = D0(PSLLQ, DF_SSE),
+		     [7] = D0(PSLLDQ, DF_SSE) },
+	[GRP_15] = { D1(FXSAVE, 0, M0), D1(FXRSTOR, 0, M0), D1(LDMXCSR, DF_SSE, Md), D1(STMXCSR, DF_SSE, Md),
+		     [7] = D1(CLFLUSH, 0, Mb) },
 };
 
 /* Register forms (mod = 3) of groups 7 and 15, by reg then rm. */

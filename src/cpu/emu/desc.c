@@ -10,6 +10,15 @@ static int need_cpl0(struct emu_cpu *cpu)
 	return EMU_OK;
 }
 
+/* CR4.UMIP: SGDT/SIDT/SLDT/SMSW/STR raise #GP(0) at CPL > 0 (SDM vol. 3
+ * §2.5; vol. 2 SGDT "Protected Mode Exceptions"). */
+static int umip_check(struct emu_cpu *cpu)
+{
+	if ((cpu->cr4 & X86_CR4_UMIP) && cpu->cpl > 0)
+		return emu_gp(cpu, 0);
+	return EMU_OK;
+}
+
 static int dtable_load(struct emu_cpu *cpu, const struct emu_insn *in, struct x86_dtable *t)
 {
 	uint64_t off = emu_ea(cpu, in), limit, base;
@@ -167,14 +176,19 @@ int emu_x_desc(struct emu_cpu *cpu, const struct emu_insn *in)
 	switch (in->mnem) {
 	case M_LGDT: return dtable_load(cpu, in, &cpu->gdt);
 	case M_LIDT: return dtable_load(cpu, in, &cpu->idt);
-	case M_SGDT: return dtable_store(cpu, in, &cpu->gdt);
-	case M_SIDT: return dtable_store(cpu, in, &cpu->idt);
+	case M_SGDT:
+		EMU_TRY(umip_check(cpu));
+		return dtable_store(cpu, in, &cpu->gdt);
+	case M_SIDT:
+		EMU_TRY(umip_check(cpu));
+		return dtable_store(cpu, in, &cpu->idt);
 	case M_LLDT: return load_system(cpu, in, false);
 	case M_LTR: return load_system(cpu, in, true);
 	case M_SLDT:
 	case M_STR:
 		if (!emu_prot_mode(cpu) || emu_vm86(cpu))
 			return emu_ud(cpu);
+		EMU_TRY(umip_check(cpu));
 		return store_sel(cpu, in, cpu->seg[in->mnem == M_STR ? SEG_TR : SEG_LDTR].selector);
 	case M_LAR:
 	case M_LSL:

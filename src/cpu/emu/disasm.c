@@ -51,9 +51,9 @@ static const char *gpr_name(const struct emu_insn *in, unsigned r, unsigned w)
 
 static void mem_operand(struct out *o, const struct emu_insn *in, uint64_t rip, unsigned w)
 {
-	static const char *const sizes[11] = { [1] = "byte ", [2] = "word ", [4] = "dword ", [6] = "fword ",
-					       [8] = "qword ", [10] = "tbyte " };
-	if (w < 11 && sizes[w])
+	static const char *const sizes[17] = { [1] = "byte ", [2] = "word ", [4] = "dword ", [6] = "fword ",
+					       [8] = "qword ", [10] = "tbyte ", [16] = "xmmword " };
+	if (w < 17 && sizes[w])
 		put(o, "%s", sizes[w]);
 	const char *const *names = in->addrsize == 8 ? reg64 : in->addrsize == 4 ? reg32 : reg16;
 	if (in->segovr != EMU_NO_REG)
@@ -85,6 +85,28 @@ static void mem_operand(struct out *o, const struct emu_insn *in, uint64_t rip, 
 	put(o, "]");
 }
 
+/* The x87 forms fpu.c executes (SDM vol. 2 tables A-8, A-10, A-12, A-14,
+ * A-16, A-22); other escapes print as "(x87)". */
+static const char *x87_name(const struct emu_insn *in)
+{
+	unsigned esc = in->opcode & 7;
+	if (in->has_mem) {
+		static const char *const d9[8] = { [4] = "fldenv", [5] = "fldcw", [6] = "fnstenv", [7] = "fnstcw" };
+		static const char *const dd[8] = { [4] = "frstor", [6] = "fnsave", [7] = "fnstsw" };
+		const char *n = esc == 1 ? d9[in->reg & 7] : esc == 5 ? dd[in->reg & 7] : NULL;
+		return n ? n : "(x87)";
+	}
+	if (esc == 3 && in->modrm == 0xe2)
+		return "fnclex";
+	if (esc == 3 && in->modrm == 0xe3)
+		return "fninit";
+	if (esc == 7 && in->modrm == 0xe0)
+		return "fnstsw ax";
+	if (esc == 1 && in->modrm == 0xd0)
+		return "fnop";
+	return "(x87)";
+}
+
 void emu_disasm(const struct emu_insn *in, uint64_t rip, char *buf, size_t len)
 {
 	struct out o = { buf, len };
@@ -94,6 +116,14 @@ void emu_disasm(const struct emu_insn *in, uint64_t rip, char *buf, size_t len)
 		put(&o, "lock ");
 	if (in->rep && (in->flags & DF_STRING))
 		put(&o, in->rep == EMU_REP_F2 ? "repne " : "rep ");
+	if (in->mnem == M_FPU) {
+		put(&o, "%s", x87_name(in));
+		if (in->has_mem) {
+			put(&o, " ");
+			mem_operand(&o, in, rip, 0);
+		}
+		return;
+	}
 	put(&o, "%s", emu_mnem_name(in->mnem));
 	if (in->flags & DF_COND)
 		put(&o, "%s", cc[in->cond & 15]);
@@ -114,6 +144,14 @@ void emu_disasm(const struct emu_insn *in, uint64_t rip, char *buf, size_t len)
 				put(&o, "%s", gpr_name(in, in->rm, w));
 			break;
 		case OK_R: put(&o, "%s", gpr_name(in, in->rm, w)); break;
+		case OK_V: put(&o, "xmm%u", in->reg); break;
+		case OK_U: put(&o, "xmm%u", in->rm); break;
+		case OK_W:
+			if (in->has_mem)
+				mem_operand(&o, in, rip, w);
+			else
+				put(&o, "xmm%u", in->rm);
+			break;
 		case OK_G: put(&o, "%s", gpr_name(in, in->reg, w)); break;
 		case OK_Z: put(&o, "%s", gpr_name(in, (in->opcode & 7) | (in->rex & 1 ? 8 : 0), w)); break;
 		case OK_REG: put(&o, "%s", gpr_name(in, s->reg, w)); break;

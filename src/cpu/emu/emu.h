@@ -93,6 +93,22 @@ struct emu_msrs {
 	uint64_t pat, tsc_offset, tsc_aux, misc_enable;
 };
 
+/* x87 and SSE state (SDM vol. 1 §8.1, §10.2). vmon executes the x87
+ * control instructions and the SSE/SSE2 moves and integer operations; the
+ * register stack is kept as raw 80-bit values for FNSAVE/FXSAVE. */
+struct emu_fpu {
+	uint16_t fcw, fsw, ftw; /* ftw: the full tag word, two bits per physical register */
+	uint16_t fop, fcs, fds;
+	uint64_t fip, fdp;
+	uint8_t st[8][10];      /* physical registers R0-R7 */
+	uint32_t mxcsr;
+	uint8_t xmm[16][16];
+};
+#define EMU_CR4_OSXMMEXCPT (1u << 10) /* SDM vol. 3 §2.5 */
+#define EMU_MXCSR_MASK 0xffffu  /* writable MXCSR bits (DAZ included) */
+#define EMU_MXCSR_RESET 0x1f80u
+void emu_fpu_reset(struct emu_fpu *f); /* power-on/INIT state (SDM vol. 3 table 9-1) */
+
 struct emu_cpu {
 	uint64_t gpr[16];
 	uint64_t rip;       /* start of the current instruction */
@@ -105,6 +121,7 @@ struct emu_cpu {
 	uint64_t apic_base; /* IA32_APIC_BASE */
 	uint64_t dr[8];
 	struct emu_msrs msr;
+	struct emu_fpu fpu;
 	uint8_t cpl;
 	uint8_t code_size;  /* 2, 4 or 8: current CS default */
 	uint8_t irq_shadow; /* STI / MOV SS blocking for one instruction */
@@ -261,6 +278,31 @@ int emu_x_desc(struct emu_cpu *, const struct emu_insn *) EMU_MUST;
 int emu_x_msr(struct emu_cpu *, const struct emu_insn *) EMU_MUST;
 int emu_x_cpuid(struct emu_cpu *, const struct emu_insn *) EMU_MUST;
 int emu_x_syscall(struct emu_cpu *, const struct emu_insn *) EMU_MUST;
+int emu_x_fpu(struct emu_cpu *, const struct emu_insn *) EMU_MUST;     /* fpu.c: x87 control, FXSAVE */
+int emu_x_sse(struct emu_cpu *, const struct emu_insn *) EMU_MUST;     /* sse.c */
+/* The mnemonics sse.c executes. */
+#define EMU_SSE_MNEMONICS(X)                                                                       \
+	X(MOVUPS) X(MOVUPD) X(MOVAPS) X(MOVAPD) X(MOVSS) X(MOVSD) X(MOVLPS) X(MOVLPD) X(MOVHPS)      \
+	X(MOVHPD) X(MOVNTPS) X(MOVNTPD) X(MOVD) X(MOVQ) X(MOVDQA) X(MOVDQU) X(MOVNTDQ) X(MOVNTI)     \
+	X(MOVMSKPS) X(MOVMSKPD) X(ANDPS) X(ANDPD) X(ANDNPS) X(ANDNPD) X(ORPS) X(ORPD) X(XORPS)       \
+	X(XORPD) X(PAND) X(PANDN) X(POR) X(PXOR) X(PCMPEQB) X(PCMPEQW) X(PCMPEQD) X(PCMPGTB)         \
+	X(PCMPGTW) X(PCMPGTD) X(PMOVMSKB) X(PADDB) X(PADDW) X(PADDD) X(PADDQ) X(PSUBB) X(PSUBW)      \
+	X(PSUBD) X(PSUBQ) X(PADDUSB) X(PSUBUSB) X(PMULLW) X(PMINUB) X(PMAXUB) X(PSADBW) X(PSHUFD)    \
+	X(PSHUFLW) X(PSHUFHW) X(SHUFPS) X(SHUFPD) X(PUNPCKLBW) X(PUNPCKLWD) X(PUNPCKLDQ)            \
+	X(PUNPCKLQDQ) X(PUNPCKHBW) X(PUNPCKHWD) X(PUNPCKHDQ) X(PUNPCKHQDQ) X(UNPCKLPS) X(UNPCKHPS)  \
+	X(PSLLW) X(PSLLD) X(PSLLQ) X(PSRLW) X(PSRLD) X(PSRLQ) X(PSRAW) X(PSRAD) X(PSLLDQ) X(PSRLDQ)  \
+	X(PADDSB) X(PADDSW) X(PSUBSB) X(PSUBSW) X(PADDUSW) X(PSUBUSW) X(PMINSW) X(PMAXSW) X(PAVGB)  \
+	X(PAVGW) X(PMULHW) X(PMULHUW) X(PMULUDQ) X(PMADDWD) X(PACKSSWB) X(PACKUSWB) X(PACKSSDW)     \
+	X(PEXTRW) X(PINSRW) X(UCOMISS) X(UCOMISD) X(COMISS) X(COMISD)
+/* fpu.c: the device-not-available / SSE-enabled checks of SDM vol. 3 §2.5
+ * table 2-2 and §13.1. */
+int emu_sse_check(struct emu_cpu *cpu) EMU_MUST;
+/* Reads/writes size bytes of the memory operand; align: #GP(0) unless the
+ * linear address is a multiple of it (0 or 1: no check). */
+int emu_mem_read_buf(struct emu_cpu *cpu, const struct emu_insn *in, uint64_t off, void *buf, unsigned size,
+		     unsigned align) EMU_MUST;
+int emu_mem_write_buf(struct emu_cpu *cpu, const struct emu_insn *in, uint64_t off, const void *buf,
+		      unsigned size, unsigned align) EMU_MUST;
 
 /* --- io.c --- */
 int emu_io_check(struct emu_cpu *cpu, uint16_t port, unsigned size) EMU_MUST;

@@ -44,7 +44,9 @@ static const emu_handler handlers[M_COUNT] = {
 	[M_INVLPG] = emu_x_system, [M_MOVCR] = emu_x_system, [M_MOVDR] = emu_x_system,
 	[M_LMSW] = emu_x_system, [M_SMSW] = emu_x_system, [M_RDTSC] = emu_x_system,
 	[M_RDTSCP] = emu_x_system, [M_SWAPGS] = emu_x_system, [M_FENCE] = emu_x_system,
-	[M_CLFLUSH] = emu_x_system, [M_FPU] = emu_x_system, [M_FWAIT] = emu_x_system,
+	[M_CLFLUSH] = emu_x_system,
+	[M_FPU] = emu_x_fpu, [M_FWAIT] = emu_x_fpu, [M_FXSAVE] = emu_x_fpu, [M_FXRSTOR] = emu_x_fpu,
+	[M_LDMXCSR] = emu_x_fpu, [M_STMXCSR] = emu_x_fpu,
 	[M_CMC] = emu_x_flagop, [M_CLC] = emu_x_flagop, [M_STC] = emu_x_flagop, [M_CLD] = emu_x_flagop,
 	[M_STD] = emu_x_flagop, [M_SAHF] = emu_x_flagop, [M_LAHF] = emu_x_flagop, [M_SALC] = emu_x_flagop,
 	[M_DAA] = emu_x_bcd, [M_DAS] = emu_x_bcd, [M_AAA] = emu_x_bcd, [M_AAS] = emu_x_bcd,
@@ -57,6 +59,9 @@ static const emu_handler handlers[M_COUNT] = {
 	[M_CPUID] = emu_x_cpuid,
 	[M_SYSCALL] = emu_x_syscall, [M_SYSRET] = emu_x_syscall, [M_SYSENTER] = emu_x_syscall,
 	[M_SYSEXIT] = emu_x_syscall,
+#define EMU_X_SSE(m) [M_##m] = emu_x_sse,
+	EMU_SSE_MNEMONICS(EMU_X_SSE)
+#undef EMU_X_SSE
 };
 
 /* --trace: address, bytes, disassembly, then the registers the instruction

@@ -7,8 +7,9 @@
 #include "emu.h"
 #include "util/log.h"
 
-/* CR4 bits vmon lets a guest set: DE PSE PAE MCE PGE PCE OSFXSR OSXMMEXCPT TSD */
-#define CR4_ALLOWED 0x7fcULL
+/* CR4 bits vmon lets a guest set: TSD DE PSE PAE MCE PGE PCE OSFXSR
+ * OSXMMEXCPT UMIP (bits 2-11) */
+#define CR4_ALLOWED 0xffcULL
 
 int emu_set_cr(struct emu_cpu *cpu, unsigned cr, uint64_t v)
 {
@@ -192,6 +193,9 @@ int emu_x_system(struct emu_cpu *cpu, const struct emu_insn *in)
 		return emu_set_cr(cpu, 0, nv);
 	}
 	case M_SMSW:
+		/* UMIP: #GP(0) at CPL > 0 (SDM vol. 3 §2.5, CR4.UMIP) */
+		if ((cpu->cr4 & X86_CR4_UMIP) && emu_prot_mode(cpu) && cpu->cpl > 0)
+			return emu_gp(cpu, 0);
 		if (in->has_mem)
 			return emu_write(cpu, in->seg, emu_ea(cpu, in), 2, cpu->cr0 & 0xffff);
 		emu_reg_set(cpu, in, in->rm, in->opsize, cpu->cr0 & emu_mask(in->opsize));
@@ -212,14 +216,6 @@ int emu_x_system(struct emu_cpu *cpu, const struct emu_insn *in)
 		cpu->seg[SEG_GS].base = cpu->msr.kernel_gs_base;
 		cpu->msr.kernel_gs_base = v;
 		return EMU_OK;
-	case M_FPU:
-	case M_FWAIT:
-		/* no x87 unit: #NM when CR0.EM/TS asks for it, #UD otherwise */
-		if (cpu->cr0 & (X86_CR0_EM | X86_CR0_TS))
-			return emu_raise(cpu, EXC_NM, false, 0);
-		if (in->mnem == M_FWAIT)
-			return EMU_OK;
-		return emu_ud(cpu);
 	default:
 		return emu_ud(cpu);
 	}
