@@ -47,7 +47,13 @@ boot() {
 }
 
 check() { # check DESC PATTERN FILE
-	if grep -q -E "$2" "$3"; then ok "$1"; else bad "$1 (no /$2/ in the output)"; tail -5 "$3" | sed 's/^/     /'; fi
+	if grep -q -E "$2" "$3"; then
+		ok "$1"
+	else
+		bad "$1 (no /$2/ in the output)"
+		grep -E "^(NPROC|MEM|CS|YEAR)=" "$3" | sed 's/^/     /'
+		tail -3 "$3" | sed 's/^/     /'
+	fi
 }
 
 for cpus in ${LINUX_CPUS:-1 2}; do

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# `make linux`: the Linux guest tests under vmon's software CPU on this host.
+# Builds the guest with tools/mkguest first (cached in $BUILD/guest).
+set -u
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+G=$BUILD/guest
+if [ ! -f "$G/vmlinuz" ] || [ ! -f "$G/initrd.img" ]; then
+	tools/mkguest "$G" >/dev/null || { echo "FAIL linux: tools/mkguest failed"; echo "linux: 0 passed, 1 failed"; exit 1; }
+fi
+exec env BUILD="$BUILD" tests/linux/run.sh emu "$G/vmlinuz" "$G/initrd.img"
