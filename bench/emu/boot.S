@@ -8,9 +8,8 @@
  * run workload(), print "checksum XXXXXXXX" on COM1 and port 0xe9, and stop
  * through 0xf4 (isa-debug-exit: QEMU, vmon), "Shutdown" on 0x8900 (Bochs). */
 #define SECTORS_PER_TRACK 18
+#include "guest.h"
 #define PML4 0x1000
-#define PDPT 0x2000
-#define PD   0x3000
 /* The stack and the data live in pages of their own: a write to a page that
  * holds code makes a translating emulator (QEMU TCG, a JIT) throw away its
  * translations, which would measure that instead of the CPU. */
@@ -88,31 +87,7 @@ pm32:
 	mov %ax, %es
 	mov %ax, %ss
 	mov $STACK_TOP, %esp
-	mov $PML4, %edi
-	xor %eax, %eax
-	mov $(3 * 1024), %ecx
-	rep stosl
-	movl $(PDPT | 3), PML4
-	movl $(PD | 3), PDPT
-	mov $PD, %edi
-	mov $0x83, %eax
-	mov $512, %ecx
-1:	mov %eax, (%edi)
-	add $0x200000, %eax
-	add $8, %edi
-	loop 1b
-	mov $PML4, %eax
-	mov %eax, %cr3
-	mov %cr4, %eax
-	or $0x20, %eax
-	mov %eax, %cr4
-	mov $0xc0000080, %ecx
-	rdmsr
-	or $0x100, %eax
-	wrmsr
-	mov %cr0, %eax
-	or $0x80000000, %eax
-	mov %eax, %cr0
+	ENABLE_LONG_MODE PML4
 	ljmp $0x18, $lm64
 
 	.code64

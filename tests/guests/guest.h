@@ -90,3 +90,36 @@ bad:
 	call puts
 	EXIT 0x01
 .endm
+
+/* From 32-bit protected mode with paging off: build 4-level page tables at
+ * pml4 (PDPT at pml4 + 0x1000, one page directory at pml4 + 0x2000) that
+ * identity-map the first GiB with 2 MiB pages, then CR3, CR4.PAE, EFER.LME
+ * and CR0.PG: long mode is active (compatibility mode until the caller's far
+ * jump to a 64-bit code segment). SDM vol. 3 §9.8.5. Clobbers eax, ecx, edx, edi. */
+.macro ENABLE_LONG_MODE pml4
+	mov $\pml4, %edi
+	xor %eax, %eax
+	mov $(3 * 1024), %ecx
+	rep stosl
+	movl $((\pml4 + 0x1000) | 3), \pml4
+	movl $((\pml4 + 0x2000) | 3), \pml4 + 0x1000
+	mov $(\pml4 + 0x2000), %edi
+	mov $0x83, %eax
+	mov $512, %ecx
+98:	mov %eax, (%edi)
+	add $0x200000, %eax
+	add $8, %edi
+	loop 98b
+	mov $\pml4, %eax
+	mov %eax, %cr3
+	mov %cr4, %eax
+	or $0x20, %eax                   /* CR4.PAE */
+	mov %eax, %cr4
+	mov $0xc0000080, %ecx            /* IA32_EFER */
+	rdmsr
+	or $0x100, %eax                  /* LME */
+	wrmsr
+	mov %cr0, %eax
+	or $0x80000000, %eax             /* CR0.PG: long mode becomes active */
+	mov %eax, %cr0
+.endm

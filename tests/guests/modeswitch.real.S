@@ -6,8 +6,6 @@
 #include "guest.h"
 #define BASE 0x10000
 #define PML4 0x20000
-#define PDPT 0x21000
-#define PD   0x22000
 
 	.code16
 	.text
@@ -33,33 +31,7 @@ pm32:
 	mov $(BASE + msg_prot), %esi
 	call puts32
 
-	/* PML4[0] -> PDPT, PDPT[0] -> PD, PD: 512 x 2 MiB = the first GiB. */
-	mov $PML4, %edi
-	xor %eax, %eax
-	mov $(3 * 1024), %ecx
-	rep stosl
-	movl $(PDPT | 3), PML4
-	movl $(PD | 3), PDPT
-	mov $PD, %edi
-	mov $0x83, %eax
-	mov $512, %ecx
-1:	mov %eax, (%edi)
-	add $0x200000, %eax
-	add $8, %edi
-	loop 1b
-
-	mov $PML4, %eax
-	mov %eax, %cr3
-	mov %cr4, %eax
-	or $0x20, %eax                   /* CR4.PAE */
-	mov %eax, %cr4
-	mov $0xc0000080, %ecx            /* IA32_EFER */
-	rdmsr
-	or $0x100, %eax                  /* LME */
-	wrmsr
-	mov %cr0, %eax
-	or $0x80000000, %eax             /* CR0.PG: long mode becomes active */
-	mov %eax, %cr0
+	ENABLE_LONG_MODE PML4
 	ljmp $0x18, $(BASE + lm64)
 
 	.code64
