@@ -157,7 +157,7 @@ static const struct cli_option options[] = {
 	{ "log-level", "LEVEL", "error|warn|info|debug on stderr (default warn)", set_log_level, "Machine" },
 	{ "trace", "FILE", "emu: one line per instruction (address, bytes, disassembly, changes)", set_trace,
 	  "Machine" },
-	{ "kernel", "FILE", "ELF32, ELF64 or Multiboot image to boot", set_kernel, "Kernel boot" },
+	{ "kernel", "FILE", "Linux bzImage, ELF32, ELF64 or Multiboot image", set_kernel, "Kernel boot" },
 	{ "initrd", "FILE", "initial ramdisk (Linux boot)", set_initrd, "Kernel boot" },
 	{ "append", "CMDLINE", "kernel command line (Multiboot, Linux)", set_append, "Kernel boot" },
 	{ "raw", "FILE", "flat binary to load and enter", set_raw, "Raw boot" },
@@ -262,7 +262,9 @@ void cli_print_help(FILE *out)
 	      "       vmon run --help     options of run\n"
 	      "       vmon --version\n"
 	      "\n"
-	      "vmon is a virtual machine monitor: it runs an x86 guest on KVM (--accel kvm).\n"
+	      "vmon is a virtual machine monitor: it runs an x86 guest (a Linux bzImage, an ELF\n"
+	      "or Multiboot kernel, or a flat binary) on KVM (--accel kvm, the default) or on\n"
+	      "its own software CPU (--accel emu).\n"
 	      "\n"
 	      "Exit status: 0 guest powered off; (v<<1)|1 guest wrote v to port 0xf4;\n"
 	      "2 vmon could not start the guest; 4 the guest crashed; 128+n stopped by signal n.\n",
