@@ -163,6 +163,17 @@ static const struct dcase cases[] = {
 	{ 8, "66 0f ef c0", EMU_DEC_OK, 4, M_PXOR, ANY, 8 },
 	{ 8, "66 45 0f ef ff", EMU_DEC_OK, 5, M_PXOR, ANY, 8 },
 	{ 8, "0f 57 c0", EMU_DEC_OK, 3, M_XORPS, ANY, 8 },
+	{ 8, "f2 0f 58 c1", EMU_DEC_OK, 4, M_ADDSD, ANY, 8 },
+	{ 8, "f3 0f 5e 04 24", EMU_DEC_OK, 5, M_DIVSS, ANY, 8 },
+	{ 8, "66 0f 51 c1", EMU_DEC_OK, 4, M_SQRTPD, ANY, 8 },
+	{ 8, "f2 48 0f 2a c1", EMU_DEC_OK, 5, M_CVTSI2SD, 8, 8 },         /* cvtsi2sd xmm0, rcx */
+	{ 8, "f2 0f 2a c1", EMU_DEC_OK, 4, M_CVTSI2SD, 4, 8 },
+	{ 8, "f2 48 0f 2c c1", EMU_DEC_OK, 5, M_CVTTSD2SI, 8, 8 },
+	{ 8, "f3 0f 2d c1", EMU_DEC_OK, 4, M_CVTSS2SI, 4, 8 },
+	{ 8, "0f 2a c1", EMU_DEC_UD, 3, M_INVALID, ANY, ANY },             /* MMX cvtpi2ps: not offered */
+	{ 8, "f2 0f c2 c1 03", EMU_DEC_OK, 5, M_CMPSD, ANY, 8 },
+	{ 8, "f3 0f e6 c1", EMU_DEC_OK, 4, M_CVTDQ2PD, ANY, 8 },
+	{ 8, "0f 5a 07", EMU_DEC_OK, 3, M_CVTPS2PD, ANY, 8 },
 	{ 8, "66 0f 57 c0", EMU_DEC_OK, 4, M_XORPD, ANY, 8 },
 	{ 8, "66 0f 74 c1", EMU_DEC_OK, 4, M_PCMPEQB, ANY, 8 },
 	{ 8, "66 0f d7 c0", EMU_DEC_OK, 4, M_PMOVMSKB, ANY, 8 },

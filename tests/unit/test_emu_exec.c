@@ -824,6 +824,276 @@ static void test_comis_native(void)
 	CHECK_EQ(cpu.exc.vector, EXC_XM);
 }
 
+/* SSE/SSE2 floating-point arithmetic, compares and conversions against the
+ * host: xmm0 op= xmm1 (or rcx / into rax), result, RAX and MXCSR bit-exact,
+ * with NaNs, infinities, zeros, denormals and huge values, every rounding
+ * mode, DAZ/FTZ on and off (all exceptions masked). */
+#define NATIVE_FP(n, bytes)                                                                \
+	static void native_fp##n(uint8_t *a, const uint8_t *b, uint64_t *rax, uint64_t rcx, uint32_t *mx) \
+	{                                                                                   \
+		uint32_t save;                                                              \
+		__asm__ volatile("stmxcsr %1\n ldmxcsr (%3)\n movdqu (%4), %%xmm0\n"          \
+				 "movdqu (%5), %%xmm1\n .byte " bytes "\n movdqu %%xmm0, (%4)\n" \
+				 "stmxcsr (%3)\n ldmxcsr %1"                                   \
+				 : "+a"(*rax), "=m"(save), "+c"(rcx) : "r"(mx), "r"(a), "r"(b)  \
+				 : "xmm0", "xmm1", "memory");                                \
+	}
+NATIVE_FP(0, "0x0f, 0x51, 0xc1")
+NATIVE_FP(1, "0x66, 0x0f, 0x51, 0xc1")
+NATIVE_FP(2, "0xf3, 0x0f, 0x51, 0xc1")
+NATIVE_FP(3, "0xf2, 0x0f, 0x51, 0xc1")
+NATIVE_FP(4, "0x0f, 0x58, 0xc1")
+NATIVE_FP(5, "0x66, 0x0f, 0x58, 0xc1")
+NATIVE_FP(6, "0xf3, 0x0f, 0x58, 0xc1")
+NATIVE_FP(7, "0xf2, 0x0f, 0x58, 0xc1")
+NATIVE_FP(8, "0x0f, 0x59, 0xc1")
+NATIVE_FP(9, "0x66, 0x0f, 0x59, 0xc1")
+NATIVE_FP(10, "0xf3, 0x0f, 0x59, 0xc1")
+NATIVE_FP(11, "0xf2, 0x0f, 0x59, 0xc1")
+NATIVE_FP(12, "0x0f, 0x5c, 0xc1")
+NATIVE_FP(13, "0x66, 0x0f, 0x5c, 0xc1")
+NATIVE_FP(14, "0xf3, 0x0f, 0x5c, 0xc1")
+NATIVE_FP(15, "0xf2, 0x0f, 0x5c, 0xc1")
+NATIVE_FP(16, "0x0f, 0x5d, 0xc1")
+NATIVE_FP(17, "0x66, 0x0f, 0x5d, 0xc1")
+NATIVE_FP(18, "0xf3, 0x0f, 0x5d, 0xc1")
+NATIVE_FP(19, "0xf2, 0x0f, 0x5d, 0xc1")
+NATIVE_FP(20, "0x0f, 0x5e, 0xc1")
+NATIVE_FP(21, "0x66, 0x0f, 0x5e, 0xc1")
+NATIVE_FP(22, "0xf3, 0x0f, 0x5e, 0xc1")
+NATIVE_FP(23, "0xf2, 0x0f, 0x5e, 0xc1")
+NATIVE_FP(24, "0x0f, 0x5f, 0xc1")
+NATIVE_FP(25, "0x66, 0x0f, 0x5f, 0xc1")
+NATIVE_FP(26, "0xf3, 0x0f, 0x5f, 0xc1")
+NATIVE_FP(27, "0xf2, 0x0f, 0x5f, 0xc1")
+NATIVE_FP(28, "0x0f, 0x5a, 0xc1")
+NATIVE_FP(29, "0x66, 0x0f, 0x5a, 0xc1")
+NATIVE_FP(30, "0xf3, 0x0f, 0x5a, 0xc1")
+NATIVE_FP(31, "0xf2, 0x0f, 0x5a, 0xc1")
+NATIVE_FP(32, "0x0f, 0x5b, 0xc1")
+NATIVE_FP(33, "0x66, 0x0f, 0x5b, 0xc1")
+NATIVE_FP(34, "0xf3, 0x0f, 0x5b, 0xc1")
+NATIVE_FP(35, "0x66, 0x0f, 0xe6, 0xc1")
+NATIVE_FP(36, "0xf3, 0x0f, 0xe6, 0xc1")
+NATIVE_FP(37, "0xf2, 0x0f, 0xe6, 0xc1")
+NATIVE_FP(38, "0x0f, 0xc2, 0xc1, 0x00")
+NATIVE_FP(39, "0x0f, 0xc2, 0xc1, 0x01")
+NATIVE_FP(40, "0x0f, 0xc2, 0xc1, 0x02")
+NATIVE_FP(41, "0x0f, 0xc2, 0xc1, 0x03")
+NATIVE_FP(42, "0x0f, 0xc2, 0xc1, 0x04")
+NATIVE_FP(43, "0x0f, 0xc2, 0xc1, 0x05")
+NATIVE_FP(44, "0x0f, 0xc2, 0xc1, 0x06")
+NATIVE_FP(45, "0x0f, 0xc2, 0xc1, 0x07")
+NATIVE_FP(46, "0x66, 0x0f, 0xc2, 0xc1, 0x00")
+NATIVE_FP(47, "0x66, 0x0f, 0xc2, 0xc1, 0x01")
+NATIVE_FP(48, "0x66, 0x0f, 0xc2, 0xc1, 0x02")
+NATIVE_FP(49, "0x66, 0x0f, 0xc2, 0xc1, 0x03")
+NATIVE_FP(50, "0x66, 0x0f, 0xc2, 0xc1, 0x04")
+NATIVE_FP(51, "0x66, 0x0f, 0xc2, 0xc1, 0x05")
+NATIVE_FP(52, "0x66, 0x0f, 0xc2, 0xc1, 0x06")
+NATIVE_FP(53, "0x66, 0x0f, 0xc2, 0xc1, 0x07")
+NATIVE_FP(54, "0xf3, 0x0f, 0xc2, 0xc1, 0x00")
+NATIVE_FP(55, "0xf3, 0x0f, 0xc2, 0xc1, 0x01")
+NATIVE_FP(56, "0xf3, 0x0f, 0xc2, 0xc1, 0x02")
+NATIVE_FP(57, "0xf3, 0x0f, 0xc2, 0xc1, 0x03")
+NATIVE_FP(58, "0xf3, 0x0f, 0xc2, 0xc1, 0x04")
+NATIVE_FP(59, "0xf3, 0x0f, 0xc2, 0xc1, 0x05")
+NATIVE_FP(60, "0xf3, 0x0f, 0xc2, 0xc1, 0x06")
+NATIVE_FP(61, "0xf3, 0x0f, 0xc2, 0xc1, 0x07")
+NATIVE_FP(62, "0xf2, 0x0f, 0xc2, 0xc1, 0x00")
+NATIVE_FP(63, "0xf2, 0x0f, 0xc2, 0xc1, 0x01")
+NATIVE_FP(64, "0xf2, 0x0f, 0xc2, 0xc1, 0x02")
+NATIVE_FP(65, "0xf2, 0x0f, 0xc2, 0xc1, 0x03")
+NATIVE_FP(66, "0xf2, 0x0f, 0xc2, 0xc1, 0x04")
+NATIVE_FP(67, "0xf2, 0x0f, 0xc2, 0xc1, 0x05")
+NATIVE_FP(68, "0xf2, 0x0f, 0xc2, 0xc1, 0x06")
+NATIVE_FP(69, "0xf2, 0x0f, 0xc2, 0xc1, 0x07")
+NATIVE_FP(70, "0xf3, 0x0f, 0x2a, 0xc1")
+NATIVE_FP(71, "0xf3, 0x0f, 0x2c, 0xc1")
+NATIVE_FP(72, "0xf3, 0x0f, 0x2d, 0xc1")
+NATIVE_FP(73, "0xf3, 0x48, 0x0f, 0x2a, 0xc1")
+NATIVE_FP(74, "0xf3, 0x48, 0x0f, 0x2c, 0xc1")
+NATIVE_FP(75, "0xf3, 0x48, 0x0f, 0x2d, 0xc1")
+NATIVE_FP(76, "0xf2, 0x0f, 0x2a, 0xc1")
+NATIVE_FP(77, "0xf2, 0x0f, 0x2c, 0xc1")
+NATIVE_FP(78, "0xf2, 0x0f, 0x2d, 0xc1")
+NATIVE_FP(79, "0xf2, 0x48, 0x0f, 0x2a, 0xc1")
+NATIVE_FP(80, "0xf2, 0x48, 0x0f, 0x2c, 0xc1")
+NATIVE_FP(81, "0xf2, 0x48, 0x0f, 0x2d, 0xc1")
+
+static void test_sse_fp_native(void)
+{
+	static const struct {
+		const char *hex;
+		void (*fn)(uint8_t *, const uint8_t *, uint64_t *, uint64_t, uint32_t *);
+	} ops[] = {
+		{ "0f 51 c1", native_fp0 },
+		{ "66 0f 51 c1", native_fp1 },
+		{ "f3 0f 51 c1", native_fp2 },
+		{ "f2 0f 51 c1", native_fp3 },
+		{ "0f 58 c1", native_fp4 },
+		{ "66 0f 58 c1", native_fp5 },
+		{ "f3 0f 58 c1", native_fp6 },
+		{ "f2 0f 58 c1", native_fp7 },
+		{ "0f 59 c1", native_fp8 },
+		{ "66 0f 59 c1", native_fp9 },
+		{ "f3 0f 59 c1", native_fp10 },
+		{ "f2 0f 59 c1", native_fp11 },
+		{ "0f 5c c1", native_fp12 },
+		{ "66 0f 5c c1", native_fp13 },
+		{ "f3 0f 5c c1", native_fp14 },
+		{ "f2 0f 5c c1", native_fp15 },
+		{ "0f 5d c1", native_fp16 },
+		{ "66 0f 5d c1", native_fp17 },
+		{ "f3 0f 5d c1", native_fp18 },
+		{ "f2 0f 5d c1", native_fp19 },
+		{ "0f 5e c1", native_fp20 },
+		{ "66 0f 5e c1", native_fp21 },
+		{ "f3 0f 5e c1", native_fp22 },
+		{ "f2 0f 5e c1", native_fp23 },
+		{ "0f 5f c1", native_fp24 },
+		{ "66 0f 5f c1", native_fp25 },
+		{ "f3 0f 5f c1", native_fp26 },
+		{ "f2 0f 5f c1", native_fp27 },
+		{ "0f 5a c1", native_fp28 },
+		{ "66 0f 5a c1", native_fp29 },
+		{ "f3 0f 5a c1", native_fp30 },
+		{ "f2 0f 5a c1", native_fp31 },
+		{ "0f 5b c1", native_fp32 },
+		{ "66 0f 5b c1", native_fp33 },
+		{ "f3 0f 5b c1", native_fp34 },
+		{ "66 0f e6 c1", native_fp35 },
+		{ "f3 0f e6 c1", native_fp36 },
+		{ "f2 0f e6 c1", native_fp37 },
+		{ "0f c2 c1 00", native_fp38 },
+		{ "0f c2 c1 01", native_fp39 },
+		{ "0f c2 c1 02", native_fp40 },
+		{ "0f c2 c1 03", native_fp41 },
+		{ "0f c2 c1 04", native_fp42 },
+		{ "0f c2 c1 05", native_fp43 },
+		{ "0f c2 c1 06", native_fp44 },
+		{ "0f c2 c1 07", native_fp45 },
+		{ "66 0f c2 c1 00", native_fp46 },
+		{ "66 0f c2 c1 01", native_fp47 },
+		{ "66 0f c2 c1 02", native_fp48 },
+		{ "66 0f c2 c1 03", native_fp49 },
+		{ "66 0f c2 c1 04", native_fp50 },
+		{ "66 0f c2 c1 05", native_fp51 },
+		{ "66 0f c2 c1 06", native_fp52 },
+		{ "66 0f c2 c1 07", native_fp53 },
+		{ "f3 0f c2 c1 00", native_fp54 },
+		{ "f3 0f c2 c1 01", native_fp55 },
+		{ "f3 0f c2 c1 02", native_fp56 },
+		{ "f3 0f c2 c1 03", native_fp57 },
+		{ "f3 0f c2 c1 04", native_fp58 },
+		{ "f3 0f c2 c1 05", native_fp59 },
+		{ "f3 0f c2 c1 06", native_fp60 },
+		{ "f3 0f c2 c1 07", native_fp61 },
+		{ "f2 0f c2 c1 00", native_fp62 },
+		{ "f2 0f c2 c1 01", native_fp63 },
+		{ "f2 0f c2 c1 02", native_fp64 },
+		{ "f2 0f c2 c1 03", native_fp65 },
+		{ "f2 0f c2 c1 04", native_fp66 },
+		{ "f2 0f c2 c1 05", native_fp67 },
+		{ "f2 0f c2 c1 06", native_fp68 },
+		{ "f2 0f c2 c1 07", native_fp69 },
+		{ "f3 0f 2a c1", native_fp70 },
+		{ "f3 0f 2c c1", native_fp71 },
+		{ "f3 0f 2d c1", native_fp72 },
+		{ "f3 48 0f 2a c1", native_fp73 },
+		{ "f3 48 0f 2c c1", native_fp74 },
+		{ "f3 48 0f 2d c1", native_fp75 },
+		{ "f2 0f 2a c1", native_fp76 },
+		{ "f2 0f 2c c1", native_fp77 },
+		{ "f2 0f 2d c1", native_fp78 },
+		{ "f2 48 0f 2a c1", native_fp79 },
+		{ "f2 48 0f 2c c1", native_fp80 },
+		{ "f2 48 0f 2d c1", native_fp81 },
+	};
+	uint64_t seed = 0x2545f4914f6cdd1dULL;
+	start(BOOT_MODE_LONG64);
+	cpu.cr4 |= X86_CR4_OSFXSR;
+	for (unsigned k = 0; k < sizeof(ops) / sizeof(ops[0]); k++) {
+		for (unsigned t = 0; t < 600; t++) {
+			uint8_t a[16], b[16], a0[16];
+			bool dbl = t & 1;
+			for (unsigned i = 0; i < 16; i += dbl ? 8 : 4) {
+				seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+				special_float(a + i, seed, dbl);
+				seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+				special_float(b + i, (t & 6) == 2 ? 0x4000000000000000ULL | (seed >> 34) : seed, dbl);
+				if ((t & 15) == 3)
+					memcpy(b + i, a + i, dbl ? 8 : 4);
+			}
+			seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+			uint64_t rcx = (t & 2) ? seed : (uint64_t)(int64_t)(int16_t)seed, rax = seed ^ 0x5555aaaa5555aaaaULL;
+			uint64_t rax0 = rax;
+			uint32_t mx = 0x1f80 | (uint32_t)((t >> 2) & 3) << 13 | ((t & 16) ? 0x8040 : 0) | ((t & 32) ? 0x21 : 0);
+			cpu.fpu.mxcsr = mx;
+			memcpy(a0, a, 16);
+			memcpy(cpu.fpu.xmm[0], a, 16);
+			memcpy(cpu.fpu.xmm[1], b, 16);
+			cpu.gpr[0] = rax;
+			cpu.gpr[1] = rcx;
+			ops[k].fn(a, b, &rax, rcx, &mx);
+			cpu.rip = 0x10000;
+			CHECK_EQ(run1(ops[k].hex), EMU_OK);
+			if (memcmp(cpu.fpu.xmm[0], a, 16) || cpu.gpr[0] != rax || cpu.fpu.mxcsr != mx) {
+				fprintf(stderr, "%s a %016llx:%016llx b %016llx:%016llx rcx %llx rax %llx: "
+					"got %016llx:%016llx rax %llx mxcsr %x, host %016llx:%016llx rax %llx mxcsr %x\n",
+					ops[k].hex, (unsigned long long)rd64x(a0 + 8), (unsigned long long)rd64x(a0),
+					(unsigned long long)rd64x(b + 8), (unsigned long long)rd64x(b),
+					(unsigned long long)rcx, (unsigned long long)rax0,
+					(unsigned long long)xmm_q(0, 1), (unsigned long long)xmm_q(0, 0),
+					(unsigned long long)cpu.gpr[0], cpu.fpu.mxcsr, (unsigned long long)rd64x(a + 8),
+					(unsigned long long)rd64x(a), (unsigned long long)rax, mx);
+				CHECK(0);
+				break;
+			}
+		}
+	}
+	/* memory operands: addsd xmm0, [0x20000] reads 8 bytes, keeps xmm0's high half */
+	double x = 1.5, y = 2.25, r;
+	uint64_t bits;
+	memcpy(&bits, &x, 8);
+	xmm_set(0, bits, 0x1122334455667788ULL);
+	memcpy(&bits, &y, 8);
+	wr64(0x20000, bits);
+	wr64(0x20008, 0xdeadbeefdeadbeefULL);
+	cpu.fpu.mxcsr = 0x1f80;
+	CHECK_EQ(run1("f2 0f 58 04 25 00 00 02 00"), EMU_OK);
+	bits = xmm_q(0, 0);
+	memcpy(&r, &bits, 8);
+	CHECK(r == 3.75);
+	CHECK_EQ(xmm_q(0, 1), 0x1122334455667788ULL);
+	/* cvttsd2si rax, [0x20000]; cvtsi2sd xmm0, dword [0x20000] */
+	CHECK_EQ(run1("f2 48 0f 2c 04 25 00 00 02 00"), EMU_OK);
+	CHECK_EQ(cpu.gpr[0], 2);
+	wr32(0x20000, (uint32_t)-7);
+	CHECK_EQ(run1("f2 0f 2a 04 25 00 00 02 00"), EMU_OK);
+	bits = xmm_q(0, 0);
+	memcpy(&r, &bits, 8);
+	CHECK(r == -7.0);
+	/* a packed memory operand must be 16-byte aligned */
+	CHECK_EQ(run1("66 0f 58 04 25 08 00 02 00"), EMU_EXC);
+	CHECK_EQ(cpu.exc.vector, EXC_GP);
+	/* an unmasked divide-by-zero: flag set, destination kept, #UD then #XM */
+	x = 1.0;
+	memcpy(&bits, &x, 8);
+	xmm_set(0, bits, 0);
+	xmm_set(1, 0, 0);
+	cpu.fpu.mxcsr = 0x1f80 & ~(1u << 9);
+	cpu.cr4 &= ~(uint64_t)EMU_CR4_OSXMMEXCPT;
+	CHECK_EQ(run1("f2 0f 5e c1"), EMU_EXC);
+	CHECK_EQ(cpu.exc.vector, EXC_UD);
+	CHECK_EQ(cpu.fpu.mxcsr, (0x1f80 & ~(1u << 9)) | 4);
+	CHECK_EQ(xmm_q(0, 0), bits);
+	cpu.cr4 |= EMU_CR4_OSXMMEXCPT;
+	CHECK_EQ(run1("f2 0f 5e c1"), EMU_EXC);
+	CHECK_EQ(cpu.exc.vector, EXC_XM);
+	cpu.cr4 &= ~(uint64_t)EMU_CR4_OSXMMEXCPT;
+}
+
 /* CR4.UMIP: SGDT/SIDT/SLDT/SMSW/STR #GP(0) at CPL 3, allowed at CPL 0. */
 static void test_umip(void)
 {
@@ -868,6 +1138,7 @@ int main(void)
 	test_sse_native();
 	test_sse_native_imm();
 	test_comis_native();
+	test_sse_fp_native();
 
 	free(cpu.icache);
 	guest_mem_destroy(&vm.mem);

@@ -60,9 +60,9 @@ static const struct emu_opdesc row_xchg_r8 = { M_XCHG, 0, 0, { { OK_Z, SZ_V, 0 }
 static const struct emu_opdesc row_pause = { M_PAUSE, 0, 0, { { 0, 0, 0 } } };
 static const struct emu_opdesc row_movsxd = { M_MOVSXD, DF_MODRM, 0, { { OK_G, SZ_V, 0 }, { OK_E, SZ_D, 0 }, { 0, 0, 0 } } };
 static const struct emu_opdesc row_3byte = { M_INVALID, DF_MODRM, 0, { { 0, 0, 0 } } };
-/* SIMD rows of the 0F map with no entry for the prefix given (MMX, SSE3+,
- * floating-point arithmetic), decoded only for their length so that a #UD
- * report names the whole instruction. */
+/* SIMD rows of the 0F map with no entry for the prefix given (MMX, SSE3+),
+ * decoded only for their length so that a #UD report names the whole
+ * instruction. */
 static const struct emu_opdesc row_simd = { M_INVALID, DF_MODRM, 0, { { 0, 0, 0 } } };
 static const struct emu_opdesc row_simd_ib = { M_INVALID, DF_MODRM, 0, { { 0, 0, 0 }, { 0, 0, 0 }, { OK_I, SZ_B, 0 } } };
 

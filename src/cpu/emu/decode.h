@@ -73,7 +73,22 @@
 	X(PAVGB, "pavgb") X(PAVGW, "pavgw") X(PMULHW, "pmulhw") X(PMULHUW, "pmulhuw")            \
 	X(PMULUDQ, "pmuludq") X(PMADDWD, "pmaddwd") X(PACKSSWB, "packsswb")                      \
 	X(PACKUSWB, "packuswb") X(PACKSSDW, "packssdw") X(PEXTRW, "pextrw") X(PINSRW, "pinsrw")  \
-	X(UCOMISS, "ucomiss") X(UCOMISD, "ucomisd") X(COMISS, "comiss") X(COMISD, "comisd")
+	X(UCOMISS, "ucomiss") X(UCOMISD, "ucomisd") X(COMISS, "comiss") X(COMISD, "comisd")      \
+	/* sse_fp.c; keep ADDPS first and CVTPD2DQ last */                                      \
+	X(ADDPS, "addps") X(ADDPD, "addpd") X(ADDSS, "addss") X(ADDSD, "addsd")                  \
+	X(SUBPS, "subps") X(SUBPD, "subpd") X(SUBSS, "subss") X(SUBSD, "subsd")                  \
+	X(MULPS, "mulps") X(MULPD, "mulpd") X(MULSS, "mulss") X(MULSD, "mulsd")                  \
+	X(DIVPS, "divps") X(DIVPD, "divpd") X(DIVSS, "divss") X(DIVSD, "divsd")                  \
+	X(SQRTPS, "sqrtps") X(SQRTPD, "sqrtpd") X(SQRTSS, "sqrtss") X(SQRTSD, "sqrtsd")          \
+	X(MINPS, "minps") X(MINPD, "minpd") X(MINSS, "minss") X(MINSD, "minsd")                  \
+	X(MAXPS, "maxps") X(MAXPD, "maxpd") X(MAXSS, "maxss") X(MAXSD, "maxsd")                  \
+	X(CMPPS, "cmpps") X(CMPPD, "cmppd") X(CMPSS, "cmpss") X(CMPSD, "cmpsd")                  \
+	X(CVTSI2SS, "cvtsi2ss") X(CVTSI2SD, "cvtsi2sd") X(CVTTSS2SI, "cvttss2si")                \
+	X(CVTTSD2SI, "cvttsd2si") X(CVTSS2SI, "cvtss2si") X(CVTSD2SI, "cvtsd2si")                \
+	X(CVTSS2SD, "cvtss2sd") X(CVTSD2SS, "cvtsd2ss") X(CVTPS2PD, "cvtps2pd")                  \
+	X(CVTPD2PS, "cvtpd2ps") X(CVTDQ2PS, "cvtdq2ps") X(CVTPS2DQ, "cvtps2dq")                  \
+	X(CVTTPS2DQ, "cvttps2dq") X(CVTDQ2PD, "cvtdq2pd") X(CVTTPD2DQ, "cvttpd2dq")              \
+	X(CVTPD2DQ, "cvtpd2dq")                                                                 
 
 enum emu_mnem {
 #define EMU_X_ENUM(n, s) M_##n,

@@ -204,6 +204,8 @@ const struct emu_opdesc emu_map2[256] = {
 #define XM (DF_MODRM | DF_SSE)
 #define UA (DF_MODRM | DF_SSE | DF_UA)
 #define P66(m, a, b) {[EMU_PFX_66] = {M_##m, XM, 0, {a, b, N}}}
+/* xxxPS / xxxPD / xxxSS / xxxSD rows: Vps,Wps  Vpd,Wpd  Vss,Wss  Vsd,Wsd */
+#define FP4(m) {D2(m##PS, XM, Vx, Wx), D2(m##PD, XM, Vx, Wx), D2(m##SS, XM, Vd, Wd), D2(m##SD, XM, Vq, Wq)}
 #define PSPD(ps, pd) {[EMU_PFX_NP] = D2(ps, XM, Vx, Wx), [EMU_PFX_66] = D2(pd, XM, Vx, Wx)}
 
 const struct emu_opdesc emu_map2_pfx[256][4] = {
@@ -222,6 +224,19 @@ const struct emu_opdesc emu_map2_pfx[256][4] = {
 	[0x2e] = { D2(UCOMISS, XM, Vd, Wd), D2(UCOMISD, XM, Vq, Wq) },
 	[0x2f] = { D2(COMISS, XM, Vd, Wd), D2(COMISD, XM, Vq, Wq) },
 	[0x50] = { D2(MOVMSKPS, XM, Gd, Ux), D2(MOVMSKPD, XM, Gd, Ux) },
+	/* 0F 2A/2C/2D: the MMX forms (no prefix, 66) are absent */
+	[0x2a] = { [EMU_PFX_F3] = D2(CVTSI2SS, XM, Vd, Ey), [EMU_PFX_F2] = D2(CVTSI2SD, XM, Vq, Ey) },
+	[0x2c] = { [EMU_PFX_F3] = D2(CVTTSS2SI, XM, Gy, Wd), [EMU_PFX_F2] = D2(CVTTSD2SI, XM, Gy, Wq) },
+	[0x2d] = { [EMU_PFX_F3] = D2(CVTSS2SI, XM, Gy, Wd), [EMU_PFX_F2] = D2(CVTSD2SI, XM, Gy, Wq) },
+	[0x51] = FP4(SQRT), [0x58] = FP4(ADD), [0x59] = FP4(MUL), [0x5c] = FP4(SUB),
+	[0x5d] = FP4(MIN), [0x5e] = FP4(DIV), [0x5f] = FP4(MAX),
+	[0x5a] = { D2(CVTPS2PD, XM, Vx, Wq), D2(CVTPD2PS, XM, Vx, Wx), D2(CVTSS2SD, XM, Vq, Wd),
+		   D2(CVTSD2SS, XM, Vd, Wq) },
+	[0x5b] = { D2(CVTDQ2PS, XM, Vx, Wx), D2(CVTPS2DQ, XM, Vx, Wx), D2(CVTTPS2DQ, XM, Vx, Wx) },
+	[0xc2] = { D3(CMPPS, XM, Vx, Wx, Ib), D3(CMPPD, XM, Vx, Wx, Ib), D3(CMPSS, XM, Vd, Wd, Ib),
+		   D3(CMPSD, XM, Vq, Wq, Ib) },
+	[0xe6] = { [EMU_PFX_66] = D2(CVTTPD2DQ, XM, Vx, Wx), [EMU_PFX_F3] = D2(CVTDQ2PD, XM, Vx, Wq),
+		   [EMU_PFX_F2] = D2(CVTPD2DQ, XM, Vx, Wx) },
 	[0x54] = PSPD(ANDPS, ANDPD), [0x55] = PSPD(ANDNPS, ANDNPD),
 	[0x56] = PSPD(ORPS, ORPD), [0x57] = PSPD(XORPS, XORPD),
 	[0x60] = P66(PUNPCKLBW, Vx, Wx), [0x61] = P66(PUNPCKLWD, Vx, Wx), [0x62] = P66(PUNPCKLDQ, Vx, Wx),

@@ -280,6 +280,8 @@ int emu_x_cpuid(struct emu_cpu *, const struct emu_insn *) EMU_MUST;
 int emu_x_syscall(struct emu_cpu *, const struct emu_insn *) EMU_MUST;
 int emu_x_fpu(struct emu_cpu *, const struct emu_insn *) EMU_MUST;     /* fpu.c: x87 control, FXSAVE */
 int emu_x_sse(struct emu_cpu *, const struct emu_insn *) EMU_MUST;     /* sse.c */
+/* sse_fp.c: FP arithmetic, compares, conversions (M_ADDPS..M_CVTPD2DQ), after emu_sse_check */
+int emu_x_sse_fp(struct emu_cpu *, const struct emu_insn *) EMU_MUST;
 /* The mnemonics sse.c executes. */
 #define EMU_SSE_MNEMONICS(X)                                                                       \
 	X(MOVUPS) X(MOVUPD) X(MOVAPS) X(MOVAPD) X(MOVSS) X(MOVSD) X(MOVLPS) X(MOVLPD) X(MOVHPS)      \
@@ -293,7 +295,13 @@ int emu_x_sse(struct emu_cpu *, const struct emu_insn *) EMU_MUST;     /* sse.c 
 	X(PSLLW) X(PSLLD) X(PSLLQ) X(PSRLW) X(PSRLD) X(PSRLQ) X(PSRAW) X(PSRAD) X(PSLLDQ) X(PSRLDQ)  \
 	X(PADDSB) X(PADDSW) X(PSUBSB) X(PSUBSW) X(PADDUSW) X(PSUBUSW) X(PMINSW) X(PMAXSW) X(PAVGB)  \
 	X(PAVGW) X(PMULHW) X(PMULHUW) X(PMULUDQ) X(PMADDWD) X(PACKSSWB) X(PACKUSWB) X(PACKSSDW)     \
-	X(PEXTRW) X(PINSRW) X(UCOMISS) X(UCOMISD) X(COMISS) X(COMISD)
+	X(PEXTRW) X(PINSRW) X(UCOMISS) X(UCOMISD) X(COMISS) X(COMISD) \
+	X(ADDPS) X(ADDPD) X(ADDSS) X(ADDSD) X(SUBPS) X(SUBPD) X(SUBSS) X(SUBSD) X(MULPS) X(MULPD)  \
+	X(MULSS) X(MULSD) X(DIVPS) X(DIVPD) X(DIVSS) X(DIVSD) X(SQRTPS) X(SQRTPD) X(SQRTSS)        \
+	X(SQRTSD) X(MINPS) X(MINPD) X(MINSS) X(MINSD) X(MAXPS) X(MAXPD) X(MAXSS) X(MAXSD)          \
+	X(CMPPS) X(CMPPD) X(CMPSS) X(CMPSD) X(CVTSI2SS) X(CVTSI2SD) X(CVTTSS2SI) X(CVTTSD2SI)      \
+	X(CVTSS2SI) X(CVTSD2SI) X(CVTSS2SD) X(CVTSD2SS) X(CVTPS2PD) X(CVTPD2PS) X(CVTDQ2PS)        \
+	X(CVTPS2DQ) X(CVTTPS2DQ) X(CVTDQ2PD) X(CVTTPD2DQ) X(CVTPD2DQ)                             
 /* fpu.c: the device-not-available / SSE-enabled checks of SDM vol. 3 §2.5
  * table 2-2 and §13.1. */
 int emu_sse_check(struct emu_cpu *cpu) EMU_MUST;

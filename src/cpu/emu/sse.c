@@ -1,6 +1,7 @@
 /* SSE/SSE2 moves, logic and packed-integer operations on the XMM registers
- * (SDM vol. 1 chapters 10-11, vol. 2 instruction pages). No floating-point
- * arithmetic: the PS/PD forms here are bitwise or data movement. Legacy
+ * (SDM vol. 1 chapters 10-11, vol. 2 instruction pages). Floating-point
+ * arithmetic and conversions are in sse_fp.c: the PS/PD forms here are
+ * bitwise or data movement. Legacy
  * (non-VEX) 128-bit memory operands must be 16-byte aligned, #GP(0)
  * otherwise, except the explicitly unaligned moves (row tag DF_UA; SDM
  * vol. 1 §11.4.1). The host is little-endian x86, like the guest. */
@@ -352,6 +353,8 @@ int emu_x_sse(struct emu_cpu *cpu, const struct emu_insn *in)
 	uint64_t x;
 	if (in->flags & DF_SSE)
 		EMU_TRY(emu_sse_check(cpu));
+	if (in->mnem >= M_ADDPS && in->mnem <= M_CVTPD2DQ)
+		return emu_x_sse_fp(cpu, in);
 	switch (in->mnem) {
 	case M_UCOMISS: case M_UCOMISD: case M_COMISS: case M_COMISD:
 		return comis(cpu, in);
