@@ -69,6 +69,24 @@ static void phys_write_bytes(struct emu_cpu *cpu, uint64_t gpa, unsigned size, c
 		(void)emu_phys_write(cpu, gpa + i, 1, in[i]);
 }
 
+/* One piece of an access that stays inside a page: RAM through its host
+ * pointer, anything else through the physical (MMIO) path. */
+static void chunk_read(struct emu_cpu *cpu, const uint8_t *host, uint64_t gpa, unsigned n, void *out)
+{
+	if (host)
+		memcpy(out, host, n);
+	else
+		phys_read_bytes(cpu, gpa, n, out);
+}
+
+static void chunk_write(struct emu_cpu *cpu, uint8_t *host, uint64_t gpa, unsigned n, const void *in)
+{
+	if (host)
+		memcpy(host, in, n);
+	else
+		phys_write_bytes(cpu, gpa, n, in);
+}
+
 int emu_lin_read(struct emu_cpu *cpu, uint64_t lin, unsigned size, void *out, unsigned acc)
 {
 	unsigned idx = (unsigned)(lin >> 12) & (EMU_TLB_SIZE - 1);
@@ -82,10 +100,7 @@ int emu_lin_read(struct emu_cpu *cpu, uint64_t lin, unsigned size, void *out, un
 		uint64_t gpa;
 		uint8_t *host;
 		EMU_TRY(page_lookup(cpu, lin, acc, &gpa, &host));
-		if (host)
-			memcpy(out, host, size);
-		else
-			phys_read_bytes(cpu, gpa, size, out);
+		chunk_read(cpu, host, gpa, size, out);
 		return EMU_OK;
 	}
 	/* Straddles two pages: translate both before touching either. */
@@ -97,14 +112,8 @@ int emu_lin_read(struct emu_cpu *cpu, uint64_t lin, unsigned size, void *out, un
 	EMU_TRY(page_lookup(cpu, lin2, acc, &gpa2, &h2));
 	/* The second lookup may have evicted the first entry; h1 stays valid
 	 * because RAM mappings never move. */
-	if (h1)
-		memcpy(out, h1, n1);
-	else
-		phys_read_bytes(cpu, gpa1, n1, out);
-	if (h2)
-		memcpy((uint8_t *)out + n1, h2, size - n1);
-	else
-		phys_read_bytes(cpu, gpa2, size - n1, (uint8_t *)out + n1);
+	chunk_read(cpu, h1, gpa1, n1, out);
+	chunk_read(cpu, h2, gpa2, size - n1, (uint8_t *)out + n1);
 	return EMU_OK;
 }
 
@@ -122,10 +131,7 @@ int emu_lin_write(struct emu_cpu *cpu, uint64_t lin, unsigned size, const void *
 		uint64_t gpa;
 		uint8_t *host;
 		EMU_TRY(page_lookup(cpu, lin, acc, &gpa, &host));
-		if (host)
-			memcpy(host, in, size);
-		else
-			phys_write_bytes(cpu, gpa, size, in);
+		chunk_write(cpu, host, gpa, size, in);
 		return EMU_OK;
 	}
 	unsigned n1 = 4096 - off;
@@ -134,14 +140,8 @@ int emu_lin_write(struct emu_cpu *cpu, uint64_t lin, unsigned size, const void *
 	uint8_t *h1, *h2;
 	EMU_TRY(page_lookup(cpu, lin, acc, &gpa1, &h1));
 	EMU_TRY(page_lookup(cpu, lin2, acc, &gpa2, &h2));
-	if (h1)
-		memcpy(h1, in, n1);
-	else
-		phys_write_bytes(cpu, gpa1, n1, in);
-	if (h2)
-		memcpy(h2, (const uint8_t *)in + n1, size - n1);
-	else
-		phys_write_bytes(cpu, gpa2, size - n1, (const uint8_t *)in + n1);
+	chunk_write(cpu, h1, gpa1, n1, in);
+	chunk_write(cpu, h2, gpa2, size - n1, (const uint8_t *)in + n1);
 	return EMU_OK;
 }
 
