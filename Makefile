@@ -45,7 +45,7 @@ GUEST_BINS := $(patsubst $(GUEST_DIR)/%.S,$(BUILD)/guests/%.bin,$(G_RAW16) $(G_R
 GUEST_ASFLAGS := -I$(GUEST_DIR) -nostdlib -ffreestanding -fno-pic -no-pie -Wl,--no-warn-rwx-segments
 
 .PHONY: all check test unit system bench clean guests static nested linux
-all: $(BUILD)/vmon guests $(UNIT_BINS) $(BENCH_BINS) $(BUILD)/tests/difftest/gen $(BUILD)/tests/randbytes
+all: $(BUILD)/vmon guests $(UNIT_BINS) $(BENCH_BINS) $(BUILD)/tests/difftest/gen $(BUILD)/tests/randbytes $(BUILD)/tests/ptydrive
 guests: $(GUEST_BINS)
 
 $(BUILD)/%.o: %.c
@@ -107,6 +107,12 @@ $(BUILD)/bench/%-static: bench/%.c
 	@$(CC) $(CFLAGS_BASE) -O2 -static -o $@ $< -pthread
 
 $(BUILD)/tests/randbytes: tests/system/randbytes.c
+	@mkdir -p $(dir $@)
+	@echo "  TOOL    $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $< $(LDLIBS)
+
+# Drives vmon on a pseudo-terminal for tests/linux/run.sh.
+$(BUILD)/tests/ptydrive: tests/linux/ptydrive.c
 	@mkdir -p $(dir $@)
 	@echo "  TOOL    $@"
 	@$(CC) $(ALL_CFLAGS) -o $@ $< $(LDLIBS)
