@@ -441,7 +441,7 @@ static void test_x87_state(void)
 	cpu.cr4 &= ~(uint64_t)X86_CR4_OSFXSR;
 	CHECK_EQ(run1("66 0f ef c0"), EMU_EXC);
 	CHECK_EQ(cpu.exc.vector, EXC_UD);
-	CHECK_EQ(run1("d9 ee"), EMU_EXC);                    /* fldz: not implemented */
+	CHECK_EQ(run1("d9 d1"), EMU_EXC);                    /* reserved x87 encoding */
 	CHECK_EQ(cpu.exc.vector, EXC_UD);
 }
 

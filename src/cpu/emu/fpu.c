@@ -1,15 +1,18 @@
 /* x87 control and state management, FXSAVE/FXRSTOR and LDMXCSR/STMXCSR.
- * vmon's x87 unit executes no arithmetic: it keeps the control, status and
- * tag words and the eight 80-bit registers as raw bytes, which is what an
- * OS needs for context switches (FNSAVE/FRSTOR, FXSAVE/FXRSTOR) and what
- * early boot code probes (FNINIT, FNSTSW, FNSTCW). Other x87 opcodes are #UD
- * ("not implemented"). References: SDM vol. 1 chapter 8 (x87 state and the
- * FSTENV/FSAVE images, figures 8-9 to 8-12), §10.5 (FXSAVE area, table
- * 10-2), vol. 2 pages of each instruction, vol. 3 §2.5 table 2-2 (CR0.EM,
- * TS, MP) and §13.1-13.2 (CR4.OSFXSR). */
+ * The x87 state is kept as the control, status and tag words and the eight
+ * 80-bit registers as raw bytes; this file executes the control forms an OS
+ * needs for context switches (FNSAVE/FRSTOR, FXSAVE/FXRSTOR) and what early
+ * boot code probes (FNINIT, FNSTSW, FNSTCW), checks for a pending unmasked
+ * exception (#MF) before every waiting instruction, and hands the other
+ * D8-DF escapes to x87.c (arithmetic on the host's x87 unit). References:
+ * SDM vol. 1 chapter 8 (x87 state and the FSTENV/FSAVE images, figures 8-9
+ * to 8-12), §10.5 (FXSAVE area, table 10-2), vol. 2 pages of each
+ * instruction, vol. 3 §2.5 table 2-2 (CR0.EM, TS, MP) and §13.1-13.2
+ * (CR4.OSFXSR). */
 #include <string.h>
 
 #include "emu.h"
+#include "x87.h"
 
 void emu_fpu_reset(struct emu_fpu *f)
 {
@@ -281,8 +284,19 @@ static int store16(struct emu_cpu *cpu, const struct emu_insn *in, uint16_t v)
 	return emu_mem_write_buf(cpu, in, 0, &v, 2, 1);
 }
 
+/* The no-wait forms (SDM vol. 1 §8.3.12, vol. 2 FINIT/FCLEX/FSTSW/FSTCW/
+ * FSTENV/FSAVE; FENI/FDISI/FSETPM are no-ops): they do not check for a
+ * pending unmasked exception. */
+static bool x87_nowait(const struct emu_insn *in)
+{
+	unsigned esc = in->opcode & 7, reg = in->reg & 7;
+	if (in->has_mem)
+		return (esc == 1 && reg >= 6) || (esc == 5 && reg >= 6);
+	return (esc == 3 && in->modrm >= 0xe0 && in->modrm <= 0xe4) || (esc == 7 && in->modrm == 0xe0);
+}
+
 /* D8-DF escapes (SDM vol. 2 appendix A.4, tables A-7 to A-22): the control
- * forms listed here; the rest are not implemented (#UD). */
+ * forms here, the others in x87.c. */
 static int x87_escape(struct emu_cpu *cpu, const struct emu_insn *in)
 {
 	struct emu_fpu *f = &cpu->fpu;
@@ -290,6 +304,11 @@ static int x87_escape(struct emu_cpu *cpu, const struct emu_insn *in)
 	uint8_t buf[28];
 	uint16_t v;
 	EMU_TRY(x87_check(cpu));
+	/* a waiting instruction first reports a pending unmasked exception:
+	 * #MF with CR0.NE (vol. 1 §8.7, vol. 3 §2.5); without NE (FERR#,
+	 * IRQ 13 on a PC) vmon goes on as if IGNNE# were asserted */
+	if ((f->fsw & 0x80) && (cpu->cr0 & X86_CR0_NE) && !x87_nowait(in))
+		return emu_raise(cpu, EXC_MF, false, 0);
 	if (in->has_mem) {
 		switch (esc << 3 | reg) {
 		case 1 << 3 | 4: /* D9 /4 FLDENV */
@@ -299,6 +318,8 @@ static int x87_escape(struct emu_cpu *cpu, const struct emu_insn *in)
 		case 1 << 3 | 5: /* D9 /5 FLDCW m16 */
 			EMU_TRY(emu_mem_read_buf(cpu, in, 0, &v, 2, 1));
 			f->fcw = v | 0x40;
+			/* unmasking a flag that is set makes it pending (vol. 2 FLDCW) */
+			f->fsw = emu_x87_summary(f->fsw, f->fcw);
 			return EMU_OK;
 		case 1 << 3 | 6: /* D9 /6 FNSTENV: then all exceptions masked */
 			env_store(cpu, in, buf);
@@ -351,8 +372,7 @@ static int x87_escape(struct emu_cpu *cpu, const struct emu_insn *in)
 			break;
 		}
 	}
-	cpu->iundef = true;
-	return emu_ud(cpu);
+	return emu_x87_exec(cpu, in);
 }
 
 int emu_x_fpu(struct emu_cpu *cpu, const struct emu_insn *in)
