@@ -84,6 +84,7 @@ raw popek long64 33
 unset KVM_LINES
 raw timer long64 33
 raw sse long64 33
+raw x87 long64 33
 run_case hello.elf32 33 "$EXP/hello.elf32.out" -- --kernel "$G/hello.elf32.elf"
 run_case hello.elf64 33 "$EXP/hello.elf64.out" -- --kernel "$G/hello.elf64.elf"
 run_case mbinfo.multiboot 33 "$EXP/mbinfo.multiboot.out" -- --kernel "$G/mbinfo.multiboot.elf" \
