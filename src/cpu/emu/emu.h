@@ -18,6 +18,7 @@
 
 struct vm;
 struct emu_machine;
+struct emu_cpu;
 
 #define EMU_MUST __attribute__((warn_unused_result))
 #define EMU_OK 0
@@ -87,6 +88,27 @@ struct emu_icache_entry {
 	struct emu_insn insn; /* insn.len == 0: empty */
 };
 
+/* Decoded blocks (block.c): straight-line code inside one page, decoded
+ * once, revalidated against the guest's bytes on every entry. */
+#define EMU_BLOCK_INSNS 32
+#define EMU_BLOCK_BYTES 128
+#define EMU_BLOCK_BITS 12
+#define EMU_BLOCK_COUNT (1u << EMU_BLOCK_BITS)
+typedef int (*emu_handler)(struct emu_cpu *cpu, const struct emu_insn *in);
+struct emu_block_op {
+	emu_handler fn;
+	uint8_t r0, r1, w;  /* for fast.c: register operands and operand width */
+	struct emu_insn in;
+};
+struct emu_block {
+	uint64_t rip;       /* CS offset of the first instruction */
+	uint8_t mode;       /* code size it was decoded for */
+	uint8_t n;          /* instructions; 0: empty */
+	uint16_t nbytes;
+	uint8_t bytes[EMU_BLOCK_BYTES];
+	struct emu_block_op op[EMU_BLOCK_INSNS];
+};
+
 struct emu_msrs {
 	uint64_t star, lstar, cstar, fmask, kernel_gs_base;
 	uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
@@ -139,6 +161,11 @@ struct emu_cpu {
 
 	struct emu_tlb tlb;
 	struct emu_icache_entry *icache; /* EMU_ICACHE_SIZE entries, or NULL */
+	struct emu_block *blocks;        /* EMU_BLOCK_COUNT entries, or NULL: no fast path */
+	/* Host range of the block being run: a write into it is self-modifying
+	 * code and ends the block (emu_smc_note). */
+	uintptr_t smc_lo, smc_hi;
+	bool smc_hit;
 	struct emu_lapic lapic;
 	struct emu_machine *mach;
 	struct vm *vm;
@@ -204,6 +231,9 @@ int emu_fetch(struct emu_cpu *cpu, uint64_t off, uint8_t *buf, unsigned max, uns
  * maps them within one page and the CS limit allows; NULL otherwise (then
  * emu_fetch does the checks). Never faults. */
 const uint8_t *emu_fetch_peek(struct emu_cpu *cpu, uint64_t off);
+/* The host address of the code byte at linear address lin, filling the
+ * fetch TLB if needed; NULL if the fetch would fault or is not RAM. */
+const uint8_t *emu_fetch_host(struct emu_cpu *cpu, uint64_t lin);
 
 /* --- seg.c: descriptors and segment loads (SDM vol. 3 chapter 3, 5) --- */
 struct emu_desc {
@@ -222,7 +252,18 @@ void emu_set_cs(struct emu_cpu *cpu, uint16_t sel, const struct x86_segment *s, 
 /* --- operand.c: registers, effective addresses, operand access --- */
 uint64_t emu_reg_get(const struct emu_cpu *cpu, const struct emu_insn *in, unsigned r, unsigned w);
 void emu_reg_set(struct emu_cpu *cpu, const struct emu_insn *in, unsigned r, unsigned w, uint64_t v);
-uint64_t emu_ea(const struct emu_cpu *cpu, const struct emu_insn *in);
+/* The effective address (offset in in->seg) of the memory operand. */
+static inline uint64_t emu_ea(const struct emu_cpu *cpu, const struct emu_insn *in)
+{
+	uint64_t a = (uint64_t)in->disp;
+	if (in->rip_rel)
+		a += cpu->next_rip;
+	if (in->base != EMU_NO_REG)
+		a += cpu->gpr[in->base];
+	if (in->index != EMU_NO_REG)
+		a += cpu->gpr[in->index] << in->scale;
+	return a & emu_mask(in->addrsize);
+}
 int emu_op_read(struct emu_cpu *cpu, const struct emu_insn *in, unsigned n, uint64_t *v) EMU_MUST;
 int emu_op_write(struct emu_cpu *cpu, const struct emu_insn *in, unsigned n, uint64_t v) EMU_MUST;
 uint64_t emu_addr_mask(unsigned addrsize);
@@ -251,10 +292,33 @@ int emu_switch_stack(struct emu_cpu *cpu, unsigned dpl, unsigned ist) EMU_MUST;
 void emu_null_outer_data_segs(struct emu_cpu *cpu);
 
 /* --- exec.c --- */
-typedef int (*emu_handler)(struct emu_cpu *cpu, const struct emu_insn *in);
 /* Executes one instruction (or delivers one interrupt). Returns false when
  * the vCPU shut down (triple fault); the crash has been reported. */
 bool emu_step(struct emu_cpu *cpu);
+/* Executes up to `budget` instructions (at least one, or one interrupt
+ * delivery): blocks where possible, emu_step otherwise. Returns how many
+ * instructions retired, or -1 when the vCPU shut down. */
+long emu_run(struct emu_cpu *cpu, long budget);
+/* The handler for a mnemonic, NULL if not implemented. */
+emu_handler emu_insn_handler(unsigned mnem);
+/* Delivers cpu->exc raised by the current instruction; on a triple fault
+ * reports the crash and returns false. */
+bool emu_finish_fault(struct emu_cpu *cpu);
+
+/* --- block.c --- */
+/* Runs the decoded block at RIP. Returns the instructions retired (0 when
+ * the first one faulted and the fault was delivered), -1 when there is no
+ * block here (use emu_step), -2 on triple fault (crash reported). */
+int emu_run_block(struct emu_cpu *cpu);
+/* fast.c: a specialised handler for op->in in a block of this code size
+ * (and op->r0/r1/w filled for it), or NULL for the generic one. */
+emu_handler emu_fast_handler(struct emu_block_op *op, unsigned code_size);
+/* A RAM write at host address h of n bytes: note self-modifying code. */
+static inline void emu_smc_note(struct emu_cpu *cpu, uintptr_t h, unsigned n)
+{
+	if (h < cpu->smc_hi && h + n > cpu->smc_lo)
+		cpu->smc_hit = true;
+}
 
 /* Executor groups: one handler per mnemonic family. */
 int emu_x_alu(struct emu_cpu *, const struct emu_insn *) EMU_MUST;

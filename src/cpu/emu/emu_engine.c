@@ -162,11 +162,9 @@ static void *run_thread(void *arg)
 			if (c->state != EMU_RUNNING)
 				continue;
 			ran = true;
-			c->yield = false;
-			bool smp = m->ncpus > 1; /* a yield only helps when someone else can run */
-			for (unsigned n = 0; n < EMU_SLICE && c->state == EMU_RUNNING && !(smp && c->yield); n++)
-				if (!emu_step(c))
-					return NULL; /* crash reported, stop requested */
+			c->yield = false; /* PAUSE sets it: the slice ends, others run */
+			if (emu_run(c, EMU_SLICE) < 0)
+				return NULL; /* crash reported, stop requested */
 		}
 		if (ran)
 			continue;
@@ -240,7 +238,9 @@ static int emu_create(struct vm *vm)
 		c->vm = vm;
 		c->mach = m;
 		c->trace = m->trace;
-		c->icache = calloc(EMU_ICACHE_SIZE, sizeof(*c->icache)); /* optional: NULL only slows down */
+		/* optional: NULL only slows down */
+		c->icache = calloc(EMU_ICACHE_SIZE, sizeof(*c->icache));
+		c->blocks = calloc(EMU_BLOCK_COUNT, sizeof(*c->blocks));
 		if (i == 0) {
 			emu_cpu_load(c, &vm->boot_state);
 		} else {
@@ -287,8 +287,10 @@ static void emu_destroy(struct vm *vm)
 		fclose(m->trace);
 	emu_ioapic_destroy(m->ioapic);
 	pic8259_destroy(m->pic);
-	for (unsigned i = 0; m->cpus && i < m->ncpus; i++)
+	for (unsigned i = 0; m->cpus && i < m->ncpus; i++) {
 		free(m->cpus[i].icache);
+		free(m->cpus[i].blocks);
+	}
 	free(m->cpus);
 	free(m);
 }

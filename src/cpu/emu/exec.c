@@ -1,8 +1,9 @@
 /* The interpreter's step: take a pending interrupt, or fetch, decode and
- * execute one instruction through the mnemonic -> handler table. Every
- * instruction is decoded afresh from guest memory, so self-modifying code
- * needs no invalidation (a later decoded-instruction cache must hook the
- * write path). */
+ * execute one instruction through the mnemonic -> handler table; and the
+ * run loop that prefers decoded blocks (block.c) and steps one instruction
+ * at a time where a block cannot be used. The decoded-instruction cache is
+ * keyed by the instruction's bytes, so self-modifying code needs no
+ * invalidation. */
 #include <stdio.h>
 #include <string.h>
 
@@ -236,6 +237,11 @@ bool emu_step(struct emu_cpu *cpu)
 	}
 	cpu->lf = lf_save;
 	cpu->rflags = flags_save;
+	return emu_finish_fault(cpu);
+}
+
+bool emu_finish_fault(struct emu_cpu *cpu)
+{
 	if (emu_deliver_exception(cpu))
 		return true;
 	char reason[128];
@@ -248,4 +254,38 @@ bool emu_step(struct emu_cpu *cpu)
 	}
 	emu_report_crash(cpu, reason);
 	return false;
+}
+
+emu_handler emu_insn_handler(unsigned mnem)
+{
+	return mnem < M_COUNT ? handlers[mnem] : NULL;
+}
+
+long emu_run(struct emu_cpu *cpu, long budget)
+{
+	long done = 0;
+	while (done < budget && cpu->state == EMU_RUNNING && !cpu->yield) {
+		/* The block path has no per-instruction hooks: the trace, TF and
+		 * an interrupt shadow take the single-step path. */
+		if (cpu->blocks && !cpu->trace && !cpu->irq_shadow && !(cpu->rflags & FL_TF)) {
+			int t = take_interrupt(cpu);
+			if (t < 0)
+				return -1;
+			if (t > 0) {
+				done++;
+				continue;
+			}
+			int n = emu_run_block(cpu);
+			if (n == -2)
+				return -1;
+			if (n >= 0) {
+				done += n ? n : 1;
+				continue;
+			}
+		}
+		if (!emu_step(cpu))
+			return -1;
+		done++;
+	}
+	return done;
 }

@@ -81,9 +81,10 @@ static void chunk_read(struct emu_cpu *cpu, const uint8_t *host, uint64_t gpa, u
 
 static void chunk_write(struct emu_cpu *cpu, uint8_t *host, uint64_t gpa, unsigned n, const void *in)
 {
-	if (host)
+	if (host) {
+		emu_smc_note(cpu, (uintptr_t)host, n);
 		memcpy(host, in, n);
-	else
+	} else
 		phys_write_bytes(cpu, gpa, n, in);
 }
 
@@ -125,7 +126,9 @@ int emu_lin_write(struct emu_cpu *cpu, uint64_t lin, unsigned size, const void *
 	const struct emu_tlb_entry *e = &cpu->tlb.e[ACC_WRITE][idx];
 	if (off + size <= 4096) {
 		if (e->tag == tlb_tag(cpu, lin, acc)) {
-			memcpy((void *)(uintptr_t)(lin + e->addend), in, size);
+			uintptr_t h = (uintptr_t)(lin + e->addend);
+			emu_smc_note(cpu, h, size);
+			memcpy((void *)h, in, size);
 			return EMU_OK;
 		}
 		uint64_t gpa;
@@ -233,6 +236,24 @@ const uint8_t *emu_fetch_peek(struct emu_cpu *cpu, uint64_t off)
 	if (e->tag != tlb_tag(cpu, lin, ACC_FETCH))
 		return NULL;
 	return (const uint8_t *)(uintptr_t)(lin + e->addend);
+}
+
+const uint8_t *emu_fetch_host(struct emu_cpu *cpu, uint64_t lin)
+{
+	const struct emu_tlb_entry *e = &cpu->tlb.e[ACC_FETCH][(lin >> 12) & (EMU_TLB_SIZE - 1)];
+	if (e->tag == tlb_tag(cpu, lin, ACC_FETCH))
+		return (const uint8_t *)(uintptr_t)(lin + e->addend);
+	if (emu_code64(cpu) && !canonical(lin))
+		return NULL;
+	/* A failed walk must leave no trace: the slow path repeats it and
+	 * raises the fault itself. */
+	uint64_t cr2 = cpu->cr2, gpa;
+	uint8_t *host;
+	if (page_lookup(cpu, lin, ACC_FETCH, &gpa, &host) != EMU_OK) {
+		cpu->cr2 = cr2;
+		return NULL;
+	}
+	return host;
 }
 
 int emu_fetch(struct emu_cpu *cpu, uint64_t off, uint8_t *buf, unsigned max, unsigned *got)

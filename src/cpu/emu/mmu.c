@@ -70,6 +70,7 @@ static void entry_set_bits(struct emu_cpu *cpu, uint64_t gpa, unsigned size, uin
 	if (!p)
 		return;
 	uint64_t v = old | bits;
+	emu_smc_note(cpu, (uintptr_t)p, size);
 	memcpy(p, &v, size); /* little-endian host: the low 4 bytes for 32-bit entries */
 }
 
@@ -226,6 +227,7 @@ int emu_phys_write(struct emu_cpu *cpu, uint64_t gpa, unsigned size, uint64_t va
 {
 	void *p = guest_mem_ptr(&cpu->vm->mem, gpa, size);
 	if (p) {
+		emu_smc_note(cpu, (uintptr_t)p, size);
 		memcpy(p, &val, size);
 		return 0;
 	}

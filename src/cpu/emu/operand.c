@@ -36,18 +36,6 @@ void emu_reg_set(struct emu_cpu *cpu, const struct emu_insn *in, unsigned r, uns
 	}
 }
 
-uint64_t emu_ea(const struct emu_cpu *cpu, const struct emu_insn *in)
-{
-	uint64_t a = (uint64_t)in->disp;
-	if (in->rip_rel)
-		a += cpu->next_rip;
-	if (in->base != EMU_NO_REG)
-		a += cpu->gpr[in->base];
-	if (in->index != EMU_NO_REG)
-		a += cpu->gpr[in->index] << in->scale;
-	return a & emu_addr_mask(in->addrsize);
-}
-
 unsigned emu_op_reg(const struct emu_insn *in, unsigned n)
 {
 	const struct emu_opspec *o = &in->op[n];
