@@ -15,7 +15,8 @@
  * Fixed anchors (1 + 2, sqrt 2, FCOMI, FISTP overflow...) guard against an
  * error the oracle and the emulator could share, and the exception paths
  * (#MF, faulting memory operands leave the state unchanged, #UD) are
- * checked directly. Reproducible: fixed seed, printed on failure. */
+ * checked directly. Reproducible: a fixed seed; a failing case prints its
+ * inputs, the emulator's and the host's results. */
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -697,6 +698,61 @@ static void test_step(void)
 	CHECK_EQ(cpu.fpu.fdp, DATA + 32);
 }
 
+/* 32-bit protected mode: FCS/FDS hold the selectors, FIP/FDP offsets, as
+ * the 28-byte FNSTENV image shows. */
+static void test_prot32(void)
+{
+	start_mode(BOOT_MODE_PROT32);
+	CHECK_EQ(exec_hex("db e3"), EMU_OK);
+	double x = -2.0;
+	memcpy(gp(DATA + 8, 8), &x, 8);
+	cpu.gpr[RBX] = DATA;
+	CHECK_EQ(exec_hex("dc 43 08"), EMU_OK);              /* fadd qword [ebx+8]: empty st(0), IE SF */
+	CHECK_EQ(cpu.fpu.fsw & 0xff, 0x41);
+	CHECK_EQ(exec_hex("db e2"), EMU_OK);
+	CHECK_EQ(exec_hex("dd 43 08"), EMU_OK);              /* fld qword [ebx+8] */
+	CHECK_EQ(exec_hex("d9 e1"), EMU_OK);                 /* fabs */
+	CHECK_ST(0, 0x4000, 0x8000000000000000ULL);
+	CHECK_EQ(exec_hex("d9 73 20"), EMU_OK);              /* fnstenv [ebx+0x20] */
+	const uint8_t *env = gp(DATA + 0x20, 28);
+	uint32_t fip, fdp, sel_op;
+	uint16_t fds;
+	memcpy(&fip, env + 12, 4);
+	memcpy(&sel_op, env + 16, 4);
+	memcpy(&fdp, env + 20, 4);
+	memcpy(&fds, env + 24, 2);
+	CHECK_EQ(fip, CODE);
+	CHECK_EQ(sel_op, cpu.seg[SEG_CS].selector | 0x1e1u << 16); /* FCS, FOP of FABS */
+	CHECK_EQ(fdp, DATA + 8);                             /* FDP from the FLD before */
+	CHECK_EQ(fds, cpu.seg[SEG_DS].selector);
+	CHECK(cpu.seg[SEG_CS].selector != 0);
+}
+
+/* Prefixes the decoder passes to x87 forms: REX does not extend st(i),
+ * 66 does not change a memory operand's size, 67 truncates the address,
+ * LOCK is #UD. */
+static void test_prefixes(void)
+{
+	struct emu_insn in;
+	start();
+	CHECK_EQ(exec_hex("db e3"), EMU_OK);
+	CHECK_EQ(exec_hex("d9 e8"), EMU_OK);                 /* fld1 */
+	CHECK_EQ(exec_hex("d9 eb"), EMU_OK);                 /* fldpi */
+	CHECK_EQ(exec_hex("41 d9 c1"), EMU_OK);              /* rex.b fld st(1): 1.0 */
+	CHECK_ST(0, 0x3fff, 0x8000000000000000ULL);
+	CHECK_EQ(cpu.fpu.fop, 0x1c1);
+	double x = 3.0;
+	memcpy(gp(DATA, 8), &x, 8);
+	cpu.gpr[RBX] = 0xffffffff00000000ULL | DATA;
+	CHECK_EQ(exec_hex("66 67 dd 03"), EMU_OK);           /* fld qword [ebx] */
+	CHECK_ST(0, 0x4000, 0xc000000000000000ULL);
+	CHECK_EQ(cpu.fpu.fdp, DATA);
+	memcpy(gp(CODE, 3), "\xf0\xd8\x03", 3);            /* lock fadd dword [rbx] */
+	CHECK_EQ(emu_decode(gp(CODE, 16), 15, cpu.code_size, &in), EMU_DEC_UD);
+	memcpy(gp(CODE, 3), "\xf0\xd9\xe8", 3);            /* lock fld1 */
+	CHECK_EQ(emu_decode(gp(CODE, 16), 15, cpu.code_size, &in), EMU_DEC_UD);
+}
+
 /* Real mode: FIP and FDP are linear addresses (SDM vol. 1 figures 8-11,
  * 8-12), as the 16-bit FNSTENV image shows. */
 static void test_real_mode(void)
@@ -743,6 +799,8 @@ int main(void)
 	test_faults();
 	test_step();
 	test_real_mode();
+	test_prefixes();
+	test_prot32();
 	test_native();
 
 	guest_mem_destroy(&vm.mem);
