@@ -19,9 +19,46 @@
  * ends its block, so a new interrupt waits at most one block. When the
  * trace, TF, an interrupt shadow or a page-straddling instruction is
  * involved, the caller falls back to emu_step. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "emu.h"
+
+/* Blocks are found through a direct-mapped table of headers; their ops and
+ * bytes live in an arena that is emptied as a whole when full (as QEMU
+ * flushes its translation buffer), so small blocks take little room. */
+#define BLOCK_BITS 14
+#define BLOCK_COUNT (1u << BLOCK_BITS)
+#define ARENA_SIZE (16u << 20) /* touched only as blocks are built */
+
+struct emu_block {
+	uint64_t rip;               /* CS offset of the first instruction */
+	struct emu_block_op *op;    /* n ops, then nbytes code bytes; in the arena */
+	uint8_t mode;               /* code size it was decoded for */
+	uint8_t n;                  /* instructions; 0: empty */
+	uint16_t nbytes;
+};
+
+struct emu_bcache {
+	struct emu_block table[BLOCK_COUNT];
+	size_t used;
+	_Alignas(16) uint8_t arena[ARENA_SIZE];
+};
+
+struct emu_bcache *emu_bcache_new(void)
+{
+	return calloc(1, sizeof(struct emu_bcache));
+}
+
+void emu_bcache_free(struct emu_bcache *bc)
+{
+	free(bc);
+}
+
+static const uint8_t *block_bytes(const struct emu_block *b)
+{
+	return (const uint8_t *)(b->op + b->n);
+}
 
 /* Instructions after which the block goes on: they change neither control
  * flow nor the state that decoding, interrupts or translation depend on. */
@@ -50,7 +87,7 @@ static bool continues(unsigned mnem)
 
 static unsigned block_index(uint64_t rip)
 {
-	return (unsigned)((rip ^ (rip >> EMU_BLOCK_BITS)) & (EMU_BLOCK_COUNT - 1));
+	return (unsigned)((rip ^ (rip >> BLOCK_BITS)) & (BLOCK_COUNT - 1));
 }
 
 /* Decodes a block at rip from the code bytes at host (avail of them up to
@@ -59,10 +96,17 @@ static unsigned block_index(uint64_t rip)
  * or fetches across the page boundary. */
 static bool build(struct emu_cpu *cpu, struct emu_block *b, uint64_t rip, const uint8_t *host, unsigned avail)
 {
+	struct emu_bcache *bc = cpu->bcache;
+	size_t worst = EMU_BLOCK_INSNS * sizeof(struct emu_block_op) + EMU_BLOCK_BYTES;
+	if (bc->used + worst > ARENA_SIZE) {
+		memset(bc->table, 0, sizeof(bc->table));
+		bc->used = 0;
+	}
+	struct emu_block_op *ops = (struct emu_block_op *)(void *)(bc->arena + bc->used);
 	unsigned off = 0, n = 0;
 	b->n = 0;
 	while (n < EMU_BLOCK_INSNS) {
-		struct emu_block_op *op = &b->op[n];
+		struct emu_block_op *op = &ops[n];
 		unsigned room = avail - off;
 		if (room > EMU_INSN_MAX)
 			room = EMU_INSN_MAX;
@@ -71,6 +115,7 @@ static bool build(struct emu_cpu *cpu, struct emu_block *b, uint64_t rip, const 
 		if (off + op->in.len > EMU_BLOCK_BYTES)
 			break;
 		op->fn = emu_fast_handler(op, cpu->code_size);
+		op->fast = op->fn != NULL;
 		if (!op->fn)
 			op->fn = emu_insn_handler(op->in.mnem);
 		if (!op->fn)
@@ -82,11 +127,13 @@ static bool build(struct emu_cpu *cpu, struct emu_block *b, uint64_t rip, const 
 	}
 	if (n == 0)
 		return false;
-	memcpy(b->bytes, host, off);
+	memcpy(ops + n, host, off);
 	b->rip = rip;
+	b->op = ops;
 	b->mode = cpu->code_size;
 	b->nbytes = (uint16_t)off;
 	b->n = (uint8_t)n;
+	bc->used += (n * sizeof(struct emu_block_op) + off + 15) & ~(size_t)15;
 	return true;
 }
 
@@ -110,6 +157,38 @@ static const uint8_t *code_at(struct emu_cpu *cpu, uint64_t rip, unsigned *avail
 	return p;
 }
 
+/* Are the n bytes at a and b equal? Word compares: this runs at every
+ * block entry, and blocks are a few dozen bytes. */
+static bool same_code(const uint8_t *a, const uint8_t *b, unsigned n)
+{
+	uint64_t x, y;
+	for (; n >= 8; a += 8, b += 8, n -= 8) {
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		if (x != y)
+			return false;
+	}
+	for (; n; n--)
+		if (*a++ != *b++)
+			return false;
+	return true;
+}
+
+/* A generic handler may record flags before a later memory access faults:
+ * the instruction must leave none behind (ADC retried after a copy-on-write
+ * #PF must see the old carry). Fast handlers never need this. */
+static int run_generic(struct emu_cpu *cpu, const struct emu_block_op *op)
+{
+	struct emu_lazy lf_save = cpu->lf;
+	uint64_t flags_save = cpu->rflags;
+	int r = op->fn(cpu, &op->in);
+	if (r != EMU_OK) {
+		cpu->lf = lf_save;
+		cpu->rflags = flags_save;
+	}
+	return r;
+}
+
 int emu_run_block(struct emu_cpu *cpu)
 {
 	uint64_t rip = cpu->rip;
@@ -117,9 +196,9 @@ int emu_run_block(struct emu_cpu *cpu)
 	const uint8_t *host = code_at(cpu, rip, &avail);
 	if (!host)
 		return -1;
-	struct emu_block *b = &cpu->blocks[block_index(rip)];
+	struct emu_block *b = &cpu->bcache->table[block_index(rip)];
 	if (b->n == 0 || b->rip != rip || b->mode != cpu->code_size || b->nbytes > avail ||
-	    memcmp(b->bytes, host, b->nbytes) != 0) {
+	    !same_code(block_bytes(b), host, b->nbytes)) {
 		if (!build(cpu, b, rip, host, avail))
 			return -1;
 	}
@@ -129,30 +208,31 @@ int emu_run_block(struct emu_cpu *cpu)
 	cpu->smc_hi = (uintptr_t)host + b->nbytes;
 	cpu->smc_hit = false;
 	cpu->iundef = false;
-	unsigned i, n = b->n;
+	unsigned n = b->n;
 	int ran = 0;
-	for (i = 0; i < n; i++) {
+	for (unsigned i = 0; i < n; i++) {
 		const struct emu_block_op *op = &b->op[i];
 		uint64_t next = (rip + op->in.len) & mask;
-		struct emu_lazy lf_save = cpu->lf;
-		uint64_t flags_save = cpu->rflags;
 		cpu->next_rip = next;
-		int r = op->fn(cpu, &op->in);
+		int r = op->fast ? op->fn(cpu, &op->in) : run_generic(cpu, op);
 		if (r != EMU_OK) {
-			/* as emu_step: a faulting instruction leaves no flag changes */
-			cpu->lf = lf_save;
-			cpu->rflags = flags_save;
 			cpu->ilen = op->in.len;
-			memcpy(cpu->ibytes, (const uint8_t *)cpu->smc_lo + (rip - b->rip), op->in.len);
+			memcpy(cpu->ibytes, host + (rip - b->rip), op->in.len);
 			cpu->smc_lo = cpu->smc_hi = 0;
+			cpu->icount += (uint64_t)ran;
 			return emu_finish_fault(cpu) ? ran : -2;
 		}
 		cpu->rip = cpu->next_rip;
 		ran++;
-		if (cpu->rip != next || cpu->smc_hit || cpu->state != EMU_RUNNING)
+		if (cpu->rip != next || cpu->smc_hit || cpu->state != EMU_RUNNING) {
+			/* a generic instruction may have unmasked or raised an interrupt */
+			cpu->irq_poll |= !op->fast;
 			break;
+		}
 		rip = next;
 	}
+	if (ran == (int)n)
+		cpu->irq_poll |= !b->op[n - 1].fast;
 	cpu->icount += (uint64_t)ran;
 	cpu->smc_lo = cpu->smc_hi = 0;
 	return ran;

@@ -47,7 +47,8 @@ enum {
 #define FL_ARITH (FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF)
 
 /* Lazy flags: the last flag-setting ALU operation, evaluated on demand. */
-enum emu_lf_op { LF_NONE, LF_ADD, LF_SUB, LF_LOGIC, LF_INC, LF_DEC };
+enum emu_lf_op { LF_NONE, LF_ADD, LF_SUB, LF_LOGIC, LF_INC, LF_DEC,
+		 LF_SHL, LF_SHR, LF_SAR /* b = the masked count, 1..width*8-1 */ };
 
 struct emu_lazy {
 	uint8_t op;     /* enum emu_lf_op; LF_NONE: rflags holds the truth */
@@ -92,22 +93,16 @@ struct emu_icache_entry {
  * once, revalidated against the guest's bytes on every entry. */
 #define EMU_BLOCK_INSNS 32
 #define EMU_BLOCK_BYTES 128
-#define EMU_BLOCK_BITS 12
-#define EMU_BLOCK_COUNT (1u << EMU_BLOCK_BITS)
 typedef int (*emu_handler)(struct emu_cpu *cpu, const struct emu_insn *in);
 struct emu_block_op {
 	emu_handler fn;
 	uint8_t r0, r1, w;  /* for fast.c: register operands and operand width */
+	bool fast;          /* fn is from fast.c: no effect at all when it faults */
 	struct emu_insn in;
 };
-struct emu_block {
-	uint64_t rip;       /* CS offset of the first instruction */
-	uint8_t mode;       /* code size it was decoded for */
-	uint8_t n;          /* instructions; 0: empty */
-	uint16_t nbytes;
-	uint8_t bytes[EMU_BLOCK_BYTES];
-	struct emu_block_op op[EMU_BLOCK_INSNS];
-};
+struct emu_bcache;
+struct emu_bcache *emu_bcache_new(void); /* NULL: out of memory (no fast path) */
+void emu_bcache_free(struct emu_bcache *bc);
 
 struct emu_msrs {
 	uint64_t star, lstar, cstar, fmask, kernel_gs_base;
@@ -161,7 +156,9 @@ struct emu_cpu {
 
 	struct emu_tlb tlb;
 	struct emu_icache_entry *icache; /* EMU_ICACHE_SIZE entries, or NULL */
-	struct emu_block *blocks;        /* EMU_BLOCK_COUNT entries, or NULL: no fast path */
+	struct emu_bcache *bcache;       /* decoded blocks, or NULL: no fast path */
+	bool irq_poll;      /* look for interrupts at the next block boundary */
+	uint8_t irq_skip;   /* blocks until the next look anyway */
 	/* Host range of the block being run: a write into it is self-modifying
 	 * code and ends the block (emu_smc_note). */
 	uintptr_t smc_lo, smc_hi;

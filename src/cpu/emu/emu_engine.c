@@ -240,7 +240,7 @@ static int emu_create(struct vm *vm)
 		c->trace = m->trace;
 		/* optional: NULL only slows down */
 		c->icache = calloc(EMU_ICACHE_SIZE, sizeof(*c->icache));
-		c->blocks = calloc(EMU_BLOCK_COUNT, sizeof(*c->blocks));
+		c->bcache = emu_bcache_new();
 		if (i == 0) {
 			emu_cpu_load(c, &vm->boot_state);
 		} else {
@@ -289,7 +289,7 @@ static void emu_destroy(struct vm *vm)
 	pic8259_destroy(m->pic);
 	for (unsigned i = 0; m->cpus && i < m->ncpus; i++) {
 		free(m->cpus[i].icache);
-		free(m->cpus[i].blocks);
+		emu_bcache_free(m->cpus[i].bcache);
 	}
 	free(m->cpus);
 	free(m);

@@ -261,14 +261,27 @@ emu_handler emu_insn_handler(unsigned mnem)
 	return mnem < M_COUNT ? handlers[mnem] : NULL;
 }
 
+#define IRQ_POLL_BLOCKS 16
+
 long emu_run(struct emu_cpu *cpu, long budget)
 {
 	long done = 0;
+	cpu->irq_poll = true; /* timers and IPIs were delivered before this slice */
 	while (done < budget && cpu->state == EMU_RUNNING && !cpu->yield) {
 		/* The block path has no per-instruction hooks: the trace, TF and
 		 * an interrupt shadow take the single-step path. */
-		if (cpu->blocks && !cpu->trace && !cpu->irq_shadow && !(cpu->rflags & FL_TF)) {
-			int t = take_interrupt(cpu);
+		if (cpu->bcache && !cpu->trace && !cpu->irq_shadow && !(cpu->rflags & FL_TF)) {
+			/* Between blocks, look for interrupts after anything that may
+			 * have changed them (a generic instruction, a LAPIC write, a
+			 * new slice) and otherwise every IRQ_POLL_BLOCKS blocks: a
+			 * device interrupt from another thread waits a little longer. */
+			int t = 0;
+			if (cpu->nmi_pending ||
+			    ((cpu->rflags & FL_IF) && (cpu->irq_poll || ++cpu->irq_skip >= IRQ_POLL_BLOCKS))) {
+				cpu->irq_poll = false;
+				cpu->irq_skip = 0;
+				t = take_interrupt(cpu);
+			}
 			if (t < 0)
 				return -1;
 			if (t > 0) {

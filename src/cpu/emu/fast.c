@@ -309,6 +309,54 @@ static int f_dec_r(struct emu_cpu *cpu, const struct emu_insn *in)
 	return EMU_OK;
 }
 
+/* --- SHL/SHR/SAR of a register by an immediate, 1 or CL: flags lazily
+ * (flags.c applies shift.c's rules) --- */
+static inline int shift_r(struct emu_cpu *cpu, const struct emu_block_op *op, unsigned c, unsigned kind)
+{
+	unsigned w = op->w;
+	uint64_t a = cpu->gpr[op->r0] & emu_mask(w), r;
+	c &= w == 8 ? 63 : 31;
+	if (c == 0) { /* no change, flags included; a 32-bit register is still zero-extended */
+		reg_put(cpu, op->r0, w, a);
+		return EMU_OK;
+	}
+	if (kind == LF_SHL) {
+		r = (a << c) & emu_mask(w);
+	} else if (kind == LF_SHR) {
+		r = a >> c;
+	} else {
+		unsigned sh = 64 - 8 * w;
+		r = (uint64_t)(((int64_t)(a << sh) >> sh) >> c) & emu_mask(w);
+	}
+	emu_lf_set(cpu, kind, w, r, a, c, 0);
+	reg_put(cpu, op->r0, w, r);
+	return EMU_OK;
+}
+
+static unsigned shift_count(const struct emu_cpu *cpu, const struct emu_insn *in)
+{
+	switch (in->op[1].kind) {
+	case OK_I: return (unsigned)in->imm & 0xff;
+	case OK_ONE: return 1;
+	default: return (unsigned)cpu->gpr[RCX] & 0xff; /* CL */
+	}
+}
+
+static int f_shl_r(struct emu_cpu *cpu, const struct emu_insn *in)
+{
+	return shift_r(cpu, op_of(in), shift_count(cpu, in), LF_SHL);
+}
+
+static int f_shr_r(struct emu_cpu *cpu, const struct emu_insn *in)
+{
+	return shift_r(cpu, op_of(in), shift_count(cpu, in), LF_SHR);
+}
+
+static int f_sar_r(struct emu_cpu *cpu, const struct emu_insn *in)
+{
+	return shift_r(cpu, op_of(in), shift_count(cpu, in), LF_SAR);
+}
+
 /* --- stack and near branches, 64-bit mode with a 64-bit operand size --- */
 static int f_push_r(struct emu_cpu *cpu, const struct emu_insn *in)
 {
@@ -472,6 +520,15 @@ emu_handler emu_fast_handler(struct emu_block_op *op, unsigned code_size)
 		return k0 == K_REG && wide ? f_lea : NULL;
 	case M_NOP:
 		return f_nop;
+	case M_SHL:
+	case M_SHR:
+	case M_SAR:
+		if (k0 != K_REG || !wide)
+			return NULL;
+		if (in->op[1].kind != OK_I && in->op[1].kind != OK_ONE &&
+		    !(in->op[1].kind == OK_REG && in->op[1].reg == RCX))
+			return NULL;
+		return in->mnem == M_SHL ? f_shl_r : in->mnem == M_SHR ? f_shr_r : f_sar_r;
 	case M_INC:
 	case M_DEC:
 		if (k0 != K_REG || !wide)

@@ -42,6 +42,19 @@ static uint64_t lazy_arith(const struct emu_lazy *lf)
 		cf = lf->cf_in;
 		of = r == sign - 1;
 		break;
+	case LF_SHL: /* shift.c's rules: OF as for a count of one, AF = 0 */
+		cf = (a >> (lf->width * 8 - b)) & 1;
+		of = ((r & sign) != 0) ^ cf;
+		break;
+	case LF_SHR:
+		cf = (a >> (b - 1)) & 1;
+		of = (a & sign) != 0;
+		break;
+	case LF_SAR: {
+		unsigned sh = 64 - lf->width * 8;
+		cf = (((int64_t)(a << sh) >> sh) >> (b - 1)) & 1;
+		break;
+	}
 	default: /* LF_LOGIC */
 		break;
 	}
@@ -49,7 +62,7 @@ static uint64_t lazy_arith(const struct emu_lazy *lf)
 		f |= FL_CF;
 	if (of)
 		f |= FL_OF;
-	if (lf->op != LF_LOGIC && ((a ^ b ^ r) & 0x10))
+	if (lf->op <= LF_DEC && lf->op != LF_LOGIC && ((a ^ b ^ r) & 0x10))
 		f |= FL_AF;
 	if (r == 0)
 		f |= FL_ZF;
@@ -96,17 +109,56 @@ bool emu_flag_cf(const struct emu_cpu *cpu)
 	case LF_SUB: return (lf->a & m) < (lf->b & m) || (lf->cf_in && (lf->a & m) == (lf->b & m));
 	case LF_INC:
 	case LF_DEC: return lf->cf_in;
-	default: return false;
+	case LF_LOGIC: return false;
+	default: return lazy_arith(lf) & FL_CF;
 	}
 }
 
-/* Condition codes tttn, SDM vol. 1 appendix B table B-1. ZF and SF are
- * cheap from the lazy result; the others go through the full computation. */
+/* A condition straight from the lazy record of a CMP/SUB (no carry-in) or
+ * a logic operation, the pairs compilers emit before a Jcc; -1 when the
+ * full flag computation is needed. */
+static int lazy_cond(const struct emu_lazy *lf, unsigned cc)
+{
+	unsigned sh = 64 - lf->width * 8;
+	uint64_t m = emu_mask(lf->width);
+	uint64_t r = lf->res & m;
+	int64_t sr = (int64_t)(r << sh) >> sh;
+	if (lf->op == LF_SUB && !lf->cf_in) {
+		uint64_t a = lf->a & m, b = lf->b & m;
+		int64_t sa = (int64_t)(a << sh) >> sh, sb = (int64_t)(b << sh) >> sh;
+		switch (cc) {
+		case 1: return a < b;          /* B: CF */
+		case 2: return r == 0;         /* E */
+		case 3: return a <= b;         /* BE: CF or ZF */
+		case 4: return sr < 0;         /* S */
+		case 6: return sa < sb;        /* L: SF != OF */
+		case 7: return sa <= sb;       /* LE */
+		default: return -1;
+		}
+	}
+	if (lf->op == LF_LOGIC) { /* CF = OF = 0 */
+		switch (cc) {
+		case 0: case 1: return 0;      /* O, B */
+		case 2: case 3: return r == 0; /* E, BE */
+		case 4: case 6: return sr < 0; /* S, L */
+		case 7: return sr <= 0;        /* LE: ZF or SF */
+		default: return -1;
+		}
+	}
+	return -1;
+}
+
+/* Condition codes tttn, SDM vol. 1 appendix B table B-1. */
 bool emu_cond(struct emu_cpu *cpu, unsigned cond)
 {
 	bool r;
-	if (cpu->lf.op != LF_NONE && (cond >> 1) == 2) { /* E / NE */
-		r = (cpu->lf.res & emu_mask(cpu->lf.width)) == 0;
+	int q = -1;
+	if (cpu->lf.op == LF_SUB || cpu->lf.op == LF_LOGIC)
+		q = lazy_cond(&cpu->lf, cond >> 1);
+	else if (cpu->lf.op != LF_NONE && (cond >> 1) == 2) /* E / NE */
+		q = (cpu->lf.res & emu_mask(cpu->lf.width)) == 0;
+	if (q >= 0) {
+		r = q;
 	} else {
 		uint64_t f = emu_flags_get(cpu);
 		bool cf = f & FL_CF, zf = f & FL_ZF, sf = f & FL_SF, of = f & FL_OF, pf = f & FL_PF;
