@@ -7,4 +7,6 @@ echo "== bench/exits"
 bench/exits || st=1
 echo "== bench/emu"
 bench/emu/run || st=1
+echo "== bench/boot"
+bench/boot/run || st=1
 exit $st
