@@ -152,9 +152,12 @@ static const uint8_t *code_at(struct emu_cpu *cpu, uint64_t rip, unsigned *avail
 		if (cs->limit - rip + 1 < lim)
 			lim = (unsigned)(cs->limit - rip + 1);
 	}
-	const uint8_t *p = emu_fetch_host(cpu, lin);
 	*avail = lim;
-	return p;
+	/* the fetch TLB's hit path inline; emu_fetch_host fills it on a miss */
+	const struct emu_tlb_entry *e = &cpu->tlb.e[ACC_FETCH][(lin >> 12) & (EMU_TLB_SIZE - 1)];
+	if (e->tag == ((lin & ~0xfffULL) | EMU_TLB_VALID | (cpu->cpl == 3 ? EMU_TLB_USER : 0)))
+		return (const uint8_t *)(uintptr_t)(lin + e->addend);
+	return emu_fetch_host(cpu, lin);
 }
 
 /* Are the n bytes at a and b equal? Word compares: this runs at every
@@ -162,16 +165,28 @@ static const uint8_t *code_at(struct emu_cpu *cpu, uint64_t rip, unsigned *avail
 static bool same_code(const uint8_t *a, const uint8_t *b, unsigned n)
 {
 	uint64_t x, y;
-	for (; n >= 8; a += 8, b += 8, n -= 8) {
-		memcpy(&x, a, 8);
-		memcpy(&y, b, 8);
+	uint32_t u, v;
+	if (n < 8) { /* two overlapping 4-byte compares, or bytes */
+		if (n < 4)
+			return memcmp(a, b, n) == 0;
+		memcpy(&u, a, 4);
+		memcpy(&v, b, 4);
+		if (u != v)
+			return false;
+		memcpy(&u, a + n - 4, 4);
+		memcpy(&v, b + n - 4, 4);
+		return u == v;
+	}
+	for (unsigned i = 0; i + 8 < n; i += 8) {
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
 		if (x != y)
 			return false;
 	}
-	for (; n; n--)
-		if (*a++ != *b++)
-			return false;
-	return true;
+	/* the last 8 bytes, overlapping the loop's: nothing read past the end */
+	memcpy(&x, a + n - 8, 8);
+	memcpy(&y, b + n - 8, 8);
+	return x == y;
 }
 
 /* A generic handler may record flags before a later memory access faults:
@@ -206,7 +221,7 @@ int emu_run_block(struct emu_cpu *cpu)
 	uint64_t mask = emu_mask(cpu->code_size);
 	cpu->smc_lo = (uintptr_t)host;
 	cpu->smc_hi = (uintptr_t)host + b->nbytes;
-	cpu->smc_hit = false;
+	cpu->block_stop = false;
 	cpu->iundef = false;
 	unsigned n = b->n;
 	int ran = 0;
@@ -214,25 +229,39 @@ int emu_run_block(struct emu_cpu *cpu)
 		const struct emu_block_op *op = &b->op[i];
 		uint64_t next = (rip + op->in.len) & mask;
 		cpu->next_rip = next;
-		int r = op->fast ? op->fn(cpu, &op->in) : run_generic(cpu, op);
-		if (r != EMU_OK) {
-			cpu->ilen = op->in.len;
-			memcpy(cpu->ibytes, host + (rip - b->rip), op->in.len);
-			cpu->smc_lo = cpu->smc_hi = 0;
-			cpu->icount += (uint64_t)ran;
-			return emu_finish_fault(cpu) ? ran : -2;
+		int r;
+		if (op->fast) {
+			/* Fast handlers neither read cpu->rip nor change the state;
+			 * only the last instruction of a block branches. */
+			r = op->fn(cpu, &op->in);
+			if (r == EMU_OK) {
+				ran++;
+				if (cpu->block_stop)
+					break;
+				rip = next;
+				continue;
+			}
+		} else {
+			cpu->rip = rip;
+			r = run_generic(cpu, op);
+			if (r == EMU_OK) {
+				ran++;
+				/* it may have unmasked or raised an interrupt */
+				cpu->irq_poll = true;
+				if (cpu->next_rip != next || cpu->block_stop || cpu->state != EMU_RUNNING)
+					break;
+				rip = next;
+				continue;
+			}
 		}
-		cpu->rip = cpu->next_rip;
-		ran++;
-		if (cpu->rip != next || cpu->smc_hit || cpu->state != EMU_RUNNING) {
-			/* a generic instruction may have unmasked or raised an interrupt */
-			cpu->irq_poll |= !op->fast;
-			break;
-		}
-		rip = next;
+		cpu->rip = rip;
+		cpu->ilen = op->in.len;
+		memcpy(cpu->ibytes, host + (rip - b->rip), op->in.len);
+		cpu->smc_lo = cpu->smc_hi = 0;
+		cpu->icount += (uint64_t)ran;
+		return emu_finish_fault(cpu) ? ran : -2;
 	}
-	if (ran == (int)n)
-		cpu->irq_poll |= !b->op[n - 1].fast;
+	cpu->rip = cpu->next_rip;
 	cpu->icount += (uint64_t)ran;
 	cpu->smc_lo = cpu->smc_hi = 0;
 	return ran;

@@ -162,7 +162,7 @@ struct emu_cpu {
 	/* Host range of the block being run: a write into it is self-modifying
 	 * code and ends the block (emu_smc_note). */
 	uintptr_t smc_lo, smc_hi;
-	bool smc_hit;
+	bool block_stop;    /* end the running block after this instruction */
 	struct emu_lapic lapic;
 	struct emu_machine *mach;
 	struct vm *vm;
@@ -199,8 +199,50 @@ void emu_flags_set(struct emu_cpu *cpu, uint64_t value);     /* all bits, no che
 void emu_flags_materialize(struct emu_cpu *cpu);            /* lazy -> rflags */
 bool emu_flag_cf(const struct emu_cpu *cpu);
 bool emu_cond(struct emu_cpu *cpu, unsigned cond);          /* SDM vol. 1 table B-1 */
-void emu_lf_set(struct emu_cpu *cpu, enum emu_lf_op op, unsigned width, uint64_t res, uint64_t a,
-		uint64_t b, unsigned cf_in);
+static inline void emu_lf_set(struct emu_cpu *cpu, enum emu_lf_op op, unsigned width, uint64_t res,
+			      uint64_t a, uint64_t b, unsigned cf_in)
+{
+	cpu->lf.op = (uint8_t)op;
+	cpu->lf.width = (uint8_t)width;
+	cpu->lf.res = res;
+	cpu->lf.a = a;
+	cpu->lf.b = b;
+	cpu->lf.cf_in = (uint8_t)cf_in;
+}
+/* A condition straight from the lazy record of a CMP/SUB (no carry-in) or
+ * a logic operation, the pairs compilers emit before a Jcc; -1 when the
+ * full flag computation is needed. */
+static inline int emu_lazy_cond(const struct emu_lazy *lf, unsigned cc)
+{
+	unsigned sh = 64 - lf->width * 8;
+	uint64_t m = emu_mask(lf->width);
+	uint64_t r = lf->res & m;
+	int64_t sr = (int64_t)(r << sh) >> sh;
+	if (lf->op == LF_SUB && !lf->cf_in) {
+		uint64_t a = lf->a & m, b = lf->b & m;
+		int64_t sa = (int64_t)(a << sh) >> sh, sb = (int64_t)(b << sh) >> sh;
+		switch (cc) {
+		case 1: return a < b;          /* B: CF */
+		case 2: return r == 0;         /* E */
+		case 3: return a <= b;         /* BE: CF or ZF */
+		case 4: return sr < 0;         /* S */
+		case 6: return sa < sb;        /* L: SF != OF */
+		case 7: return sa <= sb;       /* LE */
+		default: return -1;
+		}
+	}
+	if (lf->op == LF_LOGIC) { /* CF = OF = 0 */
+		switch (cc) {
+		case 0: case 1: return 0;      /* O, B */
+		case 2: case 3: return r == 0; /* E, BE */
+		case 4: case 6: return sr < 0; /* S, L */
+		case 7: return sr <= 0;        /* LE: ZF or SF */
+		default: return -1;
+		}
+	}
+	return -1;
+}
+
 /* Set the six arithmetic flags eagerly from a mask of bits that are 1. */
 void emu_flags_set_arith(struct emu_cpu *cpu, uint64_t arith_bits);
 unsigned emu_parity(uint64_t v);
@@ -314,7 +356,7 @@ emu_handler emu_fast_handler(struct emu_block_op *op, unsigned code_size);
 static inline void emu_smc_note(struct emu_cpu *cpu, uintptr_t h, unsigned n)
 {
 	if (h < cpu->smc_hi && h + n > cpu->smc_lo)
-		cpu->smc_hit = true;
+		cpu->block_stop = true;
 }
 
 /* Executor groups: one handler per mnemonic family. */

@@ -394,7 +394,11 @@ static int jump64(struct emu_cpu *cpu, uint64_t target)
 
 static int f_jcc64(struct emu_cpu *cpu, const struct emu_insn *in)
 {
-	if (!emu_cond(cpu, in->cond))
+	int q = -1;
+	if (cpu->lf.op == LF_SUB || cpu->lf.op == LF_LOGIC)
+		q = emu_lazy_cond(&cpu->lf, in->cond >> 1);
+	bool take = q >= 0 ? (q ^ (in->cond & 1)) : emu_cond(cpu, in->cond);
+	if (!take)
 		return EMU_OK;
 	return jump64(cpu, cpu->next_rip + in->imm);
 }
@@ -402,6 +406,18 @@ static int f_jcc64(struct emu_cpu *cpu, const struct emu_insn *in)
 static int f_jmp64(struct emu_cpu *cpu, const struct emu_insn *in)
 {
 	return jump64(cpu, cpu->next_rip + in->imm);
+}
+
+/* JMP r/m64 (FF /4): the jump tables of switch statements */
+static int f_jmp64_e(struct emu_cpu *cpu, const struct emu_insn *in)
+{
+	const struct emu_block_op *op = op_of(in);
+	uint64_t t;
+	if (in->has_mem)
+		EMU_TRY(mem_read(cpu, in, 8, &t));
+	else
+		t = cpu->gpr[op->r0];
+	return jump64(cpu, t);
 }
 
 static int f_call64(struct emu_cpu *cpu, const struct emu_insn *in)
@@ -541,7 +557,11 @@ emu_handler emu_fast_handler(struct emu_block_op *op, unsigned code_size)
 	case M_JCC:
 		return b64 && in->opsize == 8 ? f_jcc64 : NULL;
 	case M_JMP:
-		return b64 && in->op[0].kind == OK_J && in->opsize == 8 ? f_jmp64 : NULL;
+		if (!b64 || in->opsize != 8)
+			return NULL;
+		if (in->op[0].kind == OK_J)
+			return f_jmp64;
+		return k0 == K_REG || k0 == K_MEM ? f_jmp64_e : NULL;
 	case M_CALL:
 		return b64 && in->op[0].kind == OK_J && in->opsize == 8 ? f_call64 : NULL;
 	case M_RET: /* C3 only; RET imm16 goes the generic way */

@@ -3,17 +3,6 @@
  * operands and result; CF/PF/AF/ZF/SF/OF are computed only when read. */
 #include "emu.h"
 
-void emu_lf_set(struct emu_cpu *cpu, enum emu_lf_op op, unsigned width, uint64_t res, uint64_t a,
-		uint64_t b, unsigned cf_in)
-{
-	cpu->lf.op = (uint8_t)op;
-	cpu->lf.width = (uint8_t)width;
-	cpu->lf.res = res;
-	cpu->lf.a = a;
-	cpu->lf.b = b;
-	cpu->lf.cf_in = (uint8_t)cf_in;
-}
-
 unsigned emu_parity(uint64_t v)
 {
 	return !__builtin_parity((unsigned)(v & 0xff)); /* PF: even number of ones in the low byte */
@@ -114,47 +103,13 @@ bool emu_flag_cf(const struct emu_cpu *cpu)
 	}
 }
 
-/* A condition straight from the lazy record of a CMP/SUB (no carry-in) or
- * a logic operation, the pairs compilers emit before a Jcc; -1 when the
- * full flag computation is needed. */
-static int lazy_cond(const struct emu_lazy *lf, unsigned cc)
-{
-	unsigned sh = 64 - lf->width * 8;
-	uint64_t m = emu_mask(lf->width);
-	uint64_t r = lf->res & m;
-	int64_t sr = (int64_t)(r << sh) >> sh;
-	if (lf->op == LF_SUB && !lf->cf_in) {
-		uint64_t a = lf->a & m, b = lf->b & m;
-		int64_t sa = (int64_t)(a << sh) >> sh, sb = (int64_t)(b << sh) >> sh;
-		switch (cc) {
-		case 1: return a < b;          /* B: CF */
-		case 2: return r == 0;         /* E */
-		case 3: return a <= b;         /* BE: CF or ZF */
-		case 4: return sr < 0;         /* S */
-		case 6: return sa < sb;        /* L: SF != OF */
-		case 7: return sa <= sb;       /* LE */
-		default: return -1;
-		}
-	}
-	if (lf->op == LF_LOGIC) { /* CF = OF = 0 */
-		switch (cc) {
-		case 0: case 1: return 0;      /* O, B */
-		case 2: case 3: return r == 0; /* E, BE */
-		case 4: case 6: return sr < 0; /* S, L */
-		case 7: return sr <= 0;        /* LE: ZF or SF */
-		default: return -1;
-		}
-	}
-	return -1;
-}
-
 /* Condition codes tttn, SDM vol. 1 appendix B table B-1. */
 bool emu_cond(struct emu_cpu *cpu, unsigned cond)
 {
 	bool r;
 	int q = -1;
 	if (cpu->lf.op == LF_SUB || cpu->lf.op == LF_LOGIC)
-		q = lazy_cond(&cpu->lf, cond >> 1);
+		q = emu_lazy_cond(&cpu->lf, cond >> 1);
 	else if (cpu->lf.op != LF_NONE && (cond >> 1) == 2) /* E / NE */
 		q = (cpu->lf.res & emu_mask(cpu->lf.width)) == 0;
 	if (q >= 0) {

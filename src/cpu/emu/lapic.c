@@ -221,7 +221,10 @@ void emu_lapic_write(struct emu_cpu *cpu, uint32_t off, uint32_t v)
 {
 	struct emu_lapic *l = &cpu->lapic;
 	bool software_off = !(l->svr & 0x100);
-	cpu->irq_poll = true; /* EOI, TPR or a self-IPI may let an interrupt in */
+	/* EOI, TPR or a self-IPI may let an interrupt in; a self-INIT changes
+	 * everything: the block stops here */
+	cpu->irq_poll = true;
+	cpu->block_stop = true;
 	switch (off) {
 	case APIC_ID: l->id = v >> 24; break;
 	case APIC_TPR: l->tpr = v & 0xff; break;
