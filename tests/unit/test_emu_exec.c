@@ -37,9 +37,11 @@ static void start(enum boot_mode mode)
 	memset(gp(0, 8 << 20), 0, 8 << 20);
 	CHECK_EQ(x86_setup_mode(&vm.mem, mode, 0x10000, &st, &why), 0);
 	struct emu_icache_entry *ic = cpu.icache;
+	struct emu_bcache *bc = cpu.bcache;
 	memset(&cpu, 0, sizeof(cpu));
 	cpu.vm = &vm;
 	cpu.icache = ic;
+	cpu.bcache = bc;
 	if (ic)
 		memset(ic, 0, EMU_ICACHE_SIZE * sizeof(*ic));
 	emu_cpu_load(&cpu, &st);
@@ -270,6 +272,73 @@ static void test_fault_keeps_flags(void)
 	CHECK_EQ(rd32(sp + 4), 0x10001);        /* the ADC, to be restarted */
 	CHECK(rd32(sp + 12) & FL_CF);           /* EFLAGS as before the ADC */
 	CHECK(emu_flags_get(&cpu) & FL_CF);
+}
+
+/* The decoded-block path (emu_run): runs until the guest halts. */
+static void run_blocks(void)
+{
+	CHECK(emu_run(&cpu, 1000) > 0);
+	CHECK_EQ(cpu.state, EMU_HALTED);
+}
+
+/* Decoded blocks: a store into the running block ends it and the rewritten
+ * instruction runs with its new bytes (prot32 through the generic store,
+ * long64 through the fast one); bytes changed behind the CPU's back (as a
+ * device would) are noticed at the next entry; a fault inside a block
+ * leaves the earlier instructions done and the faulting one without
+ * effect; a page-straddling load takes the slow path. */
+static void test_blocks(void)
+{
+	start(BOOT_MODE_PROT32);
+	code(0x10000, "c6 05 08 00 01 00 02" /* mov byte [0x10008], 2 */
+		      " b8 01 00 00 00"      /* mov eax, 1 -> 2 */
+		      " f4");                /* hlt */
+	run_blocks();
+	CHECK_EQ(cpu.gpr[RAX], 2);
+	CHECK_EQ(cpu.icount, 3);
+
+	start(BOOT_MODE_LONG64);
+	code(0x10000, "c6 04 25 09 00 01 00 02" /* mov byte [0x10009], 2 */
+		      " b8 01 00 00 00"         /* mov eax, 1 -> 2 */
+		      " f4");                   /* hlt */
+	run_blocks();
+	CHECK_EQ(cpu.gpr[RAX], 2);
+
+	start(BOOT_MODE_LONG64);
+	code(0x10000, "b8 07 00 00 00 f4");     /* mov eax, 7; hlt */
+	run_blocks();
+	CHECK_EQ(cpu.gpr[RAX], 7);
+	code(0x10001, "09");                    /* mov eax, 9 */
+	cpu.rip = 0x10000;
+	cpu.state = EMU_RUNNING;
+	run_blocks();
+	CHECK_EQ(cpu.gpr[RAX], 9);
+
+	start(BOOT_MODE_LONG64);
+	wr64(0x20ffc, 0x8877665544332211ULL);
+	code(0x10000, "48 8b 04 25 fc 0f 02 00" /* mov rax, [0x20ffc]: straddles two pages */
+		      " 48 83 c0 01"            /* add rax, 1 */
+		      " f4");
+	run_blocks();
+	CHECK_EQ(cpu.gpr[RAX], 0x8877665544332212ULL);
+
+	paged32();
+	wr32(0x8000 + 14 * 8, (0x08u << 16) | 0x1000); /* #PF -> 0x11000 */
+	wr32(0x8000 + 14 * 8 + 4, 0x00018e00);
+	cpu.idt.base = 0x8000;
+	cpu.idt.limit = 0x7ff;
+	code(0x10000, "b8 05 00 00 00"          /* mov eax, 5 */
+		      " f9"                     /* stc */
+		      " 83 15 10 00 40 00 ff"   /* adc dword [0x400010], -1: read-only page */
+		      " b8 06 00 00 00");       /* mov eax, 6: never reached */
+	code(0x11000, "f4");
+	run_blocks();
+	CHECK_EQ(cpu.gpr[RAX], 5);
+	CHECK_EQ(cpu.cr2, 0x400010);
+	uint32_t sp = (uint32_t)cpu.gpr[RSP];
+	CHECK_EQ(rd32(sp + 4), 0x10006);        /* the ADC, to be restarted */
+	CHECK(rd32(sp + 12) & FL_CF);           /* EFLAGS as before the ADC */
+	CHECK_EQ(cpu.icount, 3);                /* mov, stc, hlt */
 }
 
 /* Segment limits and types in protected mode. */
@@ -1124,6 +1193,9 @@ int main(void)
 	if (guest_mem_init(&vm.mem, 64 << 20) < 0)
 		return 1;
 	cpu.icache = calloc(EMU_ICACHE_SIZE, sizeof(*cpu.icache));
+	cpu.bcache = emu_bcache_new();
+	if (!cpu.bcache)
+		return 1;
 
 	test_real_mode();
 	test_paging32();
@@ -1131,6 +1203,7 @@ int main(void)
 	test_long_mode_1g();
 	test_self_modifying();
 	test_fault_keeps_flags();
+	test_blocks();
 	test_segments();
 	test_x87_state();
 	test_sse();
@@ -1141,6 +1214,7 @@ int main(void)
 	test_sse_fp_native();
 
 	free(cpu.icache);
+	emu_bcache_free(cpu.bcache);
 	guest_mem_destroy(&vm.mem);
 	io_bus_destroy(&vm.bus);
 	return unit_report("emu_exec");
