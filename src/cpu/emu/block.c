@@ -57,7 +57,7 @@ void emu_bcache_free(struct emu_bcache *bc)
 
 static const uint8_t *block_bytes(const struct emu_block *b)
 {
-	return (const uint8_t *)(b->op + b->n);
+	return (const uint8_t *)(b->op + b->n + 1); /* after the end op */
 }
 
 /* Instructions after which the block goes on: they change neither control
@@ -97,7 +97,7 @@ static unsigned block_index(uint64_t rip)
 static bool build(struct emu_cpu *cpu, struct emu_block *b, uint64_t rip, const uint8_t *host, unsigned avail)
 {
 	struct emu_bcache *bc = cpu->bcache;
-	size_t worst = EMU_BLOCK_INSNS * sizeof(struct emu_block_op) + EMU_BLOCK_BYTES;
+	size_t worst = (EMU_BLOCK_INSNS + 1) * sizeof(struct emu_block_op) + EMU_BLOCK_BYTES;
 	if (bc->used + worst > ARENA_SIZE) {
 		memset(bc->table, 0, sizeof(bc->table));
 		bc->used = 0;
@@ -114,12 +114,14 @@ static bool build(struct emu_cpu *cpu, struct emu_block *b, uint64_t rip, const 
 			break;
 		if (off + op->in.len > EMU_BLOCK_BYTES)
 			break;
-		op->fn = emu_fast_handler(op, cpu->code_size);
-		op->fast = op->fn != NULL;
-		if (!op->fn)
-			op->fn = emu_insn_handler(op->in.mnem);
-		if (!op->fn)
+		op->gfn = emu_insn_handler(op->in.mnem);
+		if (!op->gfn)
 			break; /* not implemented: emu_step reports it */
+		op->fn = emu_fast_handler(op, cpu->code_size);
+		if (!op->fn)
+			op->fn = emu_generic_handler();
+		op->idx = (uint8_t)n;
+		op->next = (rip + off + op->in.len) & emu_mask(cpu->code_size);
 		off += op->in.len;
 		n++;
 		if (!continues(op->in.mnem))
@@ -127,13 +129,17 @@ static bool build(struct emu_cpu *cpu, struct emu_block *b, uint64_t rip, const 
 	}
 	if (n == 0)
 		return false;
-	memcpy(ops + n, host, off);
+	struct emu_block_op *end = &ops[n];
+	end->fn = emu_block_end_handler();
+	end->idx = (uint8_t)n;
+	end->next = ops[n - 1].next;
+	memcpy(ops + n + 1, host, off);
 	b->rip = rip;
 	b->op = ops;
 	b->mode = cpu->code_size;
 	b->nbytes = (uint16_t)off;
 	b->n = (uint8_t)n;
-	bc->used += (n * sizeof(struct emu_block_op) + off + 15) & ~(size_t)15;
+	bc->used += ((n + 1) * sizeof(struct emu_block_op) + off + 15) & ~(size_t)15;
 	return true;
 }
 
@@ -189,21 +195,6 @@ static bool same_code(const uint8_t *a, const uint8_t *b, unsigned n)
 	return x == y;
 }
 
-/* A generic handler may record flags before a later memory access faults:
- * the instruction must leave none behind (ADC retried after a copy-on-write
- * #PF must see the old carry). Fast handlers never need this. */
-static int run_generic(struct emu_cpu *cpu, const struct emu_block_op *op)
-{
-	struct emu_lazy lf_save = cpu->lf;
-	uint64_t flags_save = cpu->rflags;
-	int r = op->fn(cpu, &op->in);
-	if (r != EMU_OK) {
-		cpu->lf = lf_save;
-		cpu->rflags = flags_save;
-	}
-	return r;
-}
-
 int emu_run_block(struct emu_cpu *cpu)
 {
 	uint64_t rip = cpu->rip;
@@ -218,51 +209,25 @@ int emu_run_block(struct emu_cpu *cpu)
 			return -1;
 	}
 
-	uint64_t mask = emu_mask(cpu->code_size);
 	cpu->smc_lo = (uintptr_t)host;
 	cpu->smc_hi = (uintptr_t)host + b->nbytes;
 	cpu->block_stop = false;
 	cpu->iundef = false;
-	unsigned n = b->n;
-	int ran = 0;
-	for (unsigned i = 0; i < n; i++) {
-		const struct emu_block_op *op = &b->op[i];
-		uint64_t next = (rip + op->in.len) & mask;
-		cpu->next_rip = next;
-		int r;
-		if (op->fast) {
-			/* Fast handlers neither read cpu->rip nor change the state;
-			 * only the last instruction of a block branches. */
-			r = op->fn(cpu, &op->in);
-			if (r == EMU_OK) {
-				ran++;
-				if (cpu->block_stop)
-					break;
-				rip = next;
-				continue;
-			}
-		} else {
-			cpu->rip = rip;
-			r = run_generic(cpu, op);
-			if (r == EMU_OK) {
-				ran++;
-				/* it may have unmasked or raised an interrupt */
-				cpu->irq_poll = true;
-				if (cpu->next_rip != next || cpu->block_stop || cpu->state != EMU_RUNNING)
-					break;
-				rip = next;
-				continue;
-			}
-		}
-		cpu->rip = rip;
-		cpu->ilen = op->in.len;
-		memcpy(cpu->ibytes, host + (rip - b->rip), op->in.len);
-		cpu->smc_lo = cpu->smc_hi = 0;
-		cpu->icount += (uint64_t)ran;
-		return emu_finish_fault(cpu) ? ran : -2;
-	}
-	cpu->rip = cpu->next_rip;
-	cpu->icount += (uint64_t)ran;
+	const struct emu_block_op *first = &b->op[0];
+	cpu->next_rip = first->next;
+	int r = first->fn(cpu, &first->in);
 	cpu->smc_lo = cpu->smc_hi = 0;
-	return ran;
+	if (r >= 0) {
+		cpu->rip = cpu->next_rip;
+		cpu->icount += (uint64_t)r;
+		return r;
+	}
+	int i = -1 - r;
+	const struct emu_block_op *op = &b->op[i];
+	uint64_t at = (op->next - op->in.len) & emu_mask(cpu->code_size);
+	cpu->rip = at;
+	cpu->ilen = op->in.len;
+	memcpy(cpu->ibytes, host + (at - rip), op->in.len);
+	cpu->icount += (uint64_t)i;
+	return emu_finish_fault(cpu) ? i : -2;
 }

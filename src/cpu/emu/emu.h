@@ -95,9 +95,11 @@ struct emu_icache_entry {
 #define EMU_BLOCK_BYTES 128
 typedef int (*emu_handler)(struct emu_cpu *cpu, const struct emu_insn *in);
 struct emu_block_op {
-	emu_handler fn;
+	emu_handler fn;     /* fast.c's: chains to the next op (see emu_block_next) */
+	emu_handler gfn;    /* with fn = the generic wrapper: the group handler */
+	uint64_t next;      /* RIP after this instruction */
 	uint8_t r0, r1, w;  /* for fast.c: register operands and operand width */
-	bool fast;          /* fn is from fast.c: no effect at all when it faults */
+	uint8_t idx;        /* position in the block */
 	struct emu_insn in;
 };
 struct emu_bcache;
@@ -163,6 +165,7 @@ struct emu_cpu {
 	 * code and ends the block (emu_smc_note). */
 	uintptr_t smc_lo, smc_hi;
 	bool block_stop;    /* end the running block after this instruction */
+	uint64_t scratch;   /* fast.c's slow-path reads land here */
 	struct emu_lapic lapic;
 	struct emu_machine *mach;
 	struct vm *vm;
@@ -349,6 +352,20 @@ bool emu_finish_fault(struct emu_cpu *cpu);
  * the first one faulted and the fault was delivered), -1 when there is no
  * block here (use emu_step), -2 on triple fault (crash reported). */
 int emu_run_block(struct emu_cpu *cpu);
+/* Threaded dispatch inside a block (fast.c): run the op after op, unless a
+ * store asked the block to stop. Returns ops completed, or -1 - i when op i
+ * faulted. */
+static inline int emu_block_next(struct emu_cpu *cpu, const struct emu_block_op *op)
+{
+	if (cpu->block_stop)
+		return (int)op->idx + 1;
+	const struct emu_block_op *n = op + 1;
+	cpu->next_rip = n->next;
+	return n->fn(cpu, &n->in);
+}
+/* The chain's end, and the wrapper that runs a generic handler (op->gfn). */
+emu_handler emu_block_end_handler(void);
+emu_handler emu_generic_handler(void);
 /* fast.c: a specialised handler for op->in in a block of this code size
  * (and op->r0/r1/w filled for it), or NULL for the generic one. */
 emu_handler emu_fast_handler(struct emu_block_op *op, unsigned code_size);

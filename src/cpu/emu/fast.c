@@ -9,7 +9,12 @@
  * through these handlers.
  *
  * Fault safety: these handlers touch memory before they change registers
- * or flags, so a fault leaves the instruction without effect. */
+ * or flags, so a fault leaves the instruction without effect.
+ *
+ * Dispatch is threaded: every handler here ends with a tail call to the
+ * next op's handler (emu_block_next), so there is no central loop and each
+ * handler's indirect jump is predicted on its own; generic handlers run
+ * inside the chain through f_generic. */
 #include <stddef.h>
 #include <string.h>
 
@@ -72,6 +77,9 @@ static inline uint64_t lin64(const struct emu_cpu *cpu, const struct emu_insn *i
 	return in->seg >= SEG_FS ? off + cpu->seg[in->seg].base : off;
 }
 
+/* The slow path reads into cpu->scratch so that no handler's local has its
+ * address taken: that would keep the compiler from making the handler's
+ * jump to the next one a tail call. */
 static inline int mem_read(struct emu_cpu *cpu, const struct emu_insn *in, unsigned w, uint64_t *v)
 {
 	uint64_t off = emu_ea(cpu, in);
@@ -82,7 +90,9 @@ static inline int mem_read(struct emu_cpu *cpu, const struct emu_insn *in, unsig
 			return EMU_OK;
 		}
 	}
-	return emu_read(cpu, in->seg, off, w, v);
+	int r = emu_read(cpu, in->seg, off, w, &cpu->scratch);
+	*v = cpu->scratch;
+	return r;
 }
 
 static inline int mem_write(struct emu_cpu *cpu, const struct emu_insn *in, unsigned w, uint64_t v)
@@ -110,55 +120,72 @@ static inline uint64_t reg_val(const struct emu_cpu *cpu, unsigned r, unsigned w
 	return cpu->gpr[r] & emu_mask(w);
 }
 
+/* Threaded dispatch: a fast handler ends by jumping straight to the next
+ * op's handler (a tail call), so each handler's own indirect jump learns
+ * its successors; the chain returns how many ops completed, or -1 - i when
+ * op i faulted (cpu->exc holds the fault). */
+#define FAULT() return -1 - (int)op->idx
+#define FTRY(x)                          \
+	do {                             \
+		if ((x) != EMU_OK)       \
+			FAULT();         \
+	} while (0)
+#define NEXT() return emu_block_next(cpu, op)
+#define DONE() return (int)op->idx + 1
+#define THIS_OP() const struct emu_block_op *op = op_of(in)
+
 /* --- MOV and LEA --- */
 static int f_mov_rr(struct emu_cpu *cpu, const struct emu_insn *in)
 {
-	const struct emu_block_op *op = op_of(in);
+	THIS_OP();
 	reg_put(cpu, op->r0, op->w, cpu->gpr[op->r1]);
-	return EMU_OK;
+	NEXT();
 }
 
 static int f_mov_ri(struct emu_cpu *cpu, const struct emu_insn *in)
 {
-	const struct emu_block_op *op = op_of(in);
+	THIS_OP();
 	reg_put(cpu, op->r0, op->w, in->imm);
-	return EMU_OK;
+	NEXT();
 }
 
 static int f_mov_rm(struct emu_cpu *cpu, const struct emu_insn *in)
 {
-	const struct emu_block_op *op = op_of(in);
+	THIS_OP();
 	uint64_t v;
-	EMU_TRY(mem_read(cpu, in, op->w, &v));
+	FTRY(mem_read(cpu, in, op->w, &v));
 	reg_put(cpu, op->r0, op->w, v);
-	return EMU_OK;
+	NEXT();
 }
 
 static int f_mov_mr(struct emu_cpu *cpu, const struct emu_insn *in)
 {
-	const struct emu_block_op *op = op_of(in);
-	return mem_write(cpu, in, op->w, cpu->gpr[op->r1]);
+	THIS_OP();
+	FTRY(mem_write(cpu, in, op->w, cpu->gpr[op->r1]));
+	NEXT();
 }
 
 static int f_mov_mi(struct emu_cpu *cpu, const struct emu_insn *in)
 {
-	return mem_write(cpu, in, op_of(in)->w, in->imm);
+	THIS_OP();
+	FTRY(mem_write(cpu, in, op->w, in->imm));
+	NEXT();
 }
 
 static int f_movzx_rm(struct emu_cpu *cpu, const struct emu_insn *in)
 {
-	const struct emu_block_op *op = op_of(in);
+	THIS_OP();
 	uint64_t v;
-	EMU_TRY(mem_read(cpu, in, in->opw[1], &v));
+	FTRY(mem_read(cpu, in, in->opw[1], &v));
 	reg_put(cpu, op->r0, op->w, v);
-	return EMU_OK;
+	NEXT();
 }
 
 static int f_movzx_rr(struct emu_cpu *cpu, const struct emu_insn *in)
 {
-	const struct emu_block_op *op = op_of(in);
+	THIS_OP();
 	reg_put(cpu, op->r0, op->w, reg_val(cpu, op->r1, in->opw[1]));
-	return EMU_OK;
+	NEXT();
 }
 
 static uint64_t sext(uint64_t v, unsigned w)
@@ -172,32 +199,31 @@ static uint64_t sext(uint64_t v, unsigned w)
 
 static int f_movsx_rm(struct emu_cpu *cpu, const struct emu_insn *in)
 {
-	const struct emu_block_op *op = op_of(in);
+	THIS_OP();
 	uint64_t v;
-	EMU_TRY(mem_read(cpu, in, in->opw[1], &v));
+	FTRY(mem_read(cpu, in, in->opw[1], &v));
 	reg_put(cpu, op->r0, op->w, sext(v, in->opw[1]));
-	return EMU_OK;
+	NEXT();
 }
 
 static int f_movsx_rr(struct emu_cpu *cpu, const struct emu_insn *in)
 {
-	const struct emu_block_op *op = op_of(in);
+	THIS_OP();
 	reg_put(cpu, op->r0, op->w, sext(cpu->gpr[op->r1], in->opw[1]));
-	return EMU_OK;
+	NEXT();
 }
 
 static int f_lea(struct emu_cpu *cpu, const struct emu_insn *in)
 {
-	const struct emu_block_op *op = op_of(in);
+	THIS_OP();
 	reg_put(cpu, op->r0, op->w, emu_ea(cpu, in));
-	return EMU_OK;
+	NEXT();
 }
 
 static int f_nop(struct emu_cpu *cpu, const struct emu_insn *in)
 {
-	(void)cpu;
-	(void)in;
-	return EMU_OK;
+	THIS_OP();
+	NEXT();
 }
 
 /* --- ALU: ADD OR AND SUB XOR CMP TEST (ADC/SBB need the carry: generic) ---
@@ -218,61 +244,61 @@ static int f_nop(struct emu_cpu *cpu, const struct emu_insn *in)
 #define ALU_FORMS(NAME, OP, WB)                                                               \
 	static int f_##NAME##_rr(struct emu_cpu *cpu, const struct emu_insn *in)              \
 	{                                                                                     \
-		const struct emu_block_op *op = op_of(in);                                    \
+		THIS_OP();                                                                         \
 		unsigned w = op->w;                                                           \
 		uint64_t a = reg_val(cpu, op->r0, w), b = reg_val(cpu, op->r1, w);            \
 		uint64_t r = ALU_OP_##OP(a, b) & emu_mask(w);                                 \
 		emu_lf_set(cpu, ALU_LF_##OP, w, r, a, b, 0);                                  \
 		if (WB)                                                                       \
 			reg_put(cpu, op->r0, w, r);                                           \
-		(void)in;                                                                     \
-		return EMU_OK;                                                                \
+		NEXT();                                                                       \
 	}                                                                                     \
 	static int f_##NAME##_ri(struct emu_cpu *cpu, const struct emu_insn *in)              \
 	{                                                                                     \
-		const struct emu_block_op *op = op_of(in);                                    \
+		THIS_OP();                                                                         \
 		unsigned w = op->w;                                                           \
 		uint64_t a = reg_val(cpu, op->r0, w), b = in->imm & emu_mask(w);              \
 		uint64_t r = ALU_OP_##OP(a, b) & emu_mask(w);                                 \
 		emu_lf_set(cpu, ALU_LF_##OP, w, r, a, b, 0);                                  \
 		if (WB)                                                                       \
 			reg_put(cpu, op->r0, w, r);                                           \
-		return EMU_OK;                                                                \
+		NEXT();                                                                       \
 	}                                                                                     \
 	static int f_##NAME##_rm(struct emu_cpu *cpu, const struct emu_insn *in)              \
 	{                                                                                     \
-		const struct emu_block_op *op = op_of(in);                                    \
+		THIS_OP();                                                                         \
 		unsigned w = op->w;                                                           \
 		uint64_t a = reg_val(cpu, op->r0, w), b;                                      \
-		EMU_TRY(mem_read(cpu, in, w, &b));                                            \
+		FTRY(mem_read(cpu, in, w, &b));                                               \
 		uint64_t r = ALU_OP_##OP(a, b) & emu_mask(w);                                 \
 		emu_lf_set(cpu, ALU_LF_##OP, w, r, a, b, 0);                                  \
 		if (WB)                                                                       \
 			reg_put(cpu, op->r0, w, r);                                           \
-		return EMU_OK;                                                                \
+		NEXT();                                                                       \
 	}                                                                                     \
 	static int f_##NAME##_mr(struct emu_cpu *cpu, const struct emu_insn *in)              \
 	{                                                                                     \
-		const struct emu_block_op *op = op_of(in);                                    \
+		THIS_OP();                                                                         \
 		unsigned w = op->w;                                                           \
 		uint64_t a, b = reg_val(cpu, op->r1, w);                                      \
-		EMU_TRY(mem_read(cpu, in, w, &a));                                            \
+		FTRY(mem_read(cpu, in, w, &a));                                               \
 		uint64_t r = ALU_OP_##OP(a, b) & emu_mask(w);                                 \
 		if (WB)                                                                       \
-			EMU_TRY(mem_write(cpu, in, w, r));                                    \
+			FTRY(mem_write(cpu, in, w, r));                                       \
 		emu_lf_set(cpu, ALU_LF_##OP, w, r, a, b, 0);                                  \
-		return EMU_OK;                                                                \
+		NEXT();                                                                       \
 	}                                                                                     \
 	static int f_##NAME##_mi(struct emu_cpu *cpu, const struct emu_insn *in)              \
 	{                                                                                     \
-		unsigned w = op_of(in)->w;                                                    \
+		THIS_OP();                                                                         \
+		unsigned w = op->w;                                                           \
 		uint64_t a, b = in->imm & emu_mask(w);                                        \
-		EMU_TRY(mem_read(cpu, in, w, &a));                                            \
+		FTRY(mem_read(cpu, in, w, &a));                                               \
 		uint64_t r = ALU_OP_##OP(a, b) & emu_mask(w);                                 \
 		if (WB)                                                                       \
-			EMU_TRY(mem_write(cpu, in, w, r));                                    \
+			FTRY(mem_write(cpu, in, w, r));                                       \
 		emu_lf_set(cpu, ALU_LF_##OP, w, r, a, b, 0);                                  \
-		return EMU_OK;                                                                \
+		NEXT();                                                                       \
 	}
 
 ALU_FORMS(add, ADD, 1)
@@ -291,34 +317,34 @@ static const emu_handler alu_fast[7][F_NFORMS] = {
 
 static int f_inc_r(struct emu_cpu *cpu, const struct emu_insn *in)
 {
-	const struct emu_block_op *op = op_of(in);
+	THIS_OP();
 	unsigned w = op->w;
 	uint64_t a = reg_val(cpu, op->r0, w), r = (a + 1) & emu_mask(w);
 	emu_lf_set(cpu, LF_INC, w, r, a, 1, emu_flag_cf(cpu));
 	reg_put(cpu, op->r0, w, r);
-	return EMU_OK;
+	NEXT();
 }
 
 static int f_dec_r(struct emu_cpu *cpu, const struct emu_insn *in)
 {
-	const struct emu_block_op *op = op_of(in);
+	THIS_OP();
 	unsigned w = op->w;
 	uint64_t a = reg_val(cpu, op->r0, w), r = (a - 1) & emu_mask(w);
 	emu_lf_set(cpu, LF_DEC, w, r, a, 1, emu_flag_cf(cpu));
 	reg_put(cpu, op->r0, w, r);
-	return EMU_OK;
+	NEXT();
 }
 
 /* --- SHL/SHR/SAR of a register by an immediate, 1 or CL: flags lazily
  * (flags.c applies shift.c's rules) --- */
-static inline int shift_r(struct emu_cpu *cpu, const struct emu_block_op *op, unsigned c, unsigned kind)
+static inline void shift_r(struct emu_cpu *cpu, const struct emu_block_op *op, unsigned c, unsigned kind)
 {
 	unsigned w = op->w;
 	uint64_t a = cpu->gpr[op->r0] & emu_mask(w), r;
 	c &= w == 8 ? 63 : 31;
 	if (c == 0) { /* no change, flags included; a 32-bit register is still zero-extended */
 		reg_put(cpu, op->r0, w, a);
-		return EMU_OK;
+		return;
 	}
 	if (kind == LF_SHL) {
 		r = (a << c) & emu_mask(w);
@@ -330,7 +356,6 @@ static inline int shift_r(struct emu_cpu *cpu, const struct emu_block_op *op, un
 	}
 	emu_lf_set(cpu, kind, w, r, a, c, 0);
 	reg_put(cpu, op->r0, w, r);
-	return EMU_OK;
 }
 
 static unsigned shift_count(const struct emu_cpu *cpu, const struct emu_insn *in)
@@ -344,87 +369,114 @@ static unsigned shift_count(const struct emu_cpu *cpu, const struct emu_insn *in
 
 static int f_shl_r(struct emu_cpu *cpu, const struct emu_insn *in)
 {
-	return shift_r(cpu, op_of(in), shift_count(cpu, in), LF_SHL);
+	THIS_OP();
+	shift_r(cpu, op, shift_count(cpu, in), LF_SHL);
+	NEXT();
 }
 
 static int f_shr_r(struct emu_cpu *cpu, const struct emu_insn *in)
 {
-	return shift_r(cpu, op_of(in), shift_count(cpu, in), LF_SHR);
+	THIS_OP();
+	shift_r(cpu, op, shift_count(cpu, in), LF_SHR);
+	NEXT();
 }
 
 static int f_sar_r(struct emu_cpu *cpu, const struct emu_insn *in)
 {
-	return shift_r(cpu, op_of(in), shift_count(cpu, in), LF_SAR);
+	THIS_OP();
+	shift_r(cpu, op, shift_count(cpu, in), LF_SAR);
+	NEXT();
 }
 
 /* --- stack and near branches, 64-bit mode with a 64-bit operand size --- */
 static int f_push_r(struct emu_cpu *cpu, const struct emu_insn *in)
 {
-	uint64_t sp = cpu->gpr[RSP] - 8, v = cpu->gpr[op_of(in)->r0];
+	THIS_OP();
+	uint64_t sp = cpu->gpr[RSP] - 8, v = cpu->gpr[op->r0];
 	uint8_t *h = tlb_host(cpu, sp, 8, ACC_WRITE);
 	if (h) {
 		emu_smc_note(cpu, (uintptr_t)h, 8);
 		store_w(h, 8, v);
 		cpu->gpr[RSP] = sp;
-		return EMU_OK;
+	} else {
+		FTRY(emu_push(cpu, 8, v));
 	}
-	return emu_push(cpu, 8, v);
+	NEXT();
 }
 
 static int f_pop_r(struct emu_cpu *cpu, const struct emu_insn *in)
 {
+	THIS_OP();
 	uint64_t sp = cpu->gpr[RSP], v;
 	const uint8_t *h = tlb_host(cpu, sp, 8, ACC_READ);
 	if (h)
 		v = load_w(h, 8);
 	else
-		EMU_TRY(emu_read(cpu, SEG_SS, sp, 8, &v));
+	{
+		FTRY(emu_read(cpu, SEG_SS, sp, 8, &cpu->scratch));
+		v = cpu->scratch;
+	}
 	cpu->gpr[RSP] = sp + 8;
-	cpu->gpr[op_of(in)->r0] = v; /* pop rsp: the popped value wins */
-	return EMU_OK;
+	cpu->gpr[op->r0] = v; /* pop rsp: the popped value wins */
+	NEXT();
 }
 
-static int jump64(struct emu_cpu *cpu, uint64_t target)
-{
-	if (!canonical(target))
-		return emu_gp(cpu, 0);
-	cpu->next_rip = target;
-	return EMU_OK;
-}
-
+/* Branches end their block: they return instead of chaining on. */
 static int f_jcc64(struct emu_cpu *cpu, const struct emu_insn *in)
 {
+	THIS_OP();
 	int q = -1;
 	if (cpu->lf.op == LF_SUB || cpu->lf.op == LF_LOGIC)
 		q = emu_lazy_cond(&cpu->lf, in->cond >> 1);
 	bool take = q >= 0 ? (q ^ (in->cond & 1)) : emu_cond(cpu, in->cond);
-	if (!take)
-		return EMU_OK;
-	return jump64(cpu, cpu->next_rip + in->imm);
+	if (take) {
+		uint64_t t = cpu->next_rip + in->imm;
+		if (!canonical(t)) {
+			(void)emu_gp(cpu, 0);
+			FAULT();
+		}
+		cpu->next_rip = t;
+	}
+	DONE();
 }
 
 static int f_jmp64(struct emu_cpu *cpu, const struct emu_insn *in)
 {
-	return jump64(cpu, cpu->next_rip + in->imm);
+	THIS_OP();
+	uint64_t t = cpu->next_rip + in->imm;
+	if (!canonical(t)) {
+		(void)emu_gp(cpu, 0);
+		FAULT();
+	}
+	cpu->next_rip = t;
+	DONE();
 }
 
 /* JMP r/m64 (FF /4): the jump tables of switch statements */
 static int f_jmp64_e(struct emu_cpu *cpu, const struct emu_insn *in)
 {
-	const struct emu_block_op *op = op_of(in);
+	THIS_OP();
 	uint64_t t;
 	if (in->has_mem)
-		EMU_TRY(mem_read(cpu, in, 8, &t));
+		FTRY(mem_read(cpu, in, 8, &t));
 	else
 		t = cpu->gpr[op->r0];
-	return jump64(cpu, t);
+	if (!canonical(t)) {
+		(void)emu_gp(cpu, 0);
+		FAULT();
+	}
+	cpu->next_rip = t;
+	DONE();
 }
 
 static int f_call64(struct emu_cpu *cpu, const struct emu_insn *in)
 {
+	THIS_OP();
 	uint64_t ret = cpu->next_rip, target = ret + in->imm;
-	if (!canonical(target))
-		return emu_gp(cpu, 0);
+	if (!canonical(target)) {
+		(void)emu_gp(cpu, 0);
+		FAULT();
+	}
 	uint64_t sp = cpu->gpr[RSP] - 8;
 	uint8_t *h = tlb_host(cpu, sp, 8, ACC_WRITE);
 	if (h) {
@@ -432,26 +484,72 @@ static int f_call64(struct emu_cpu *cpu, const struct emu_insn *in)
 		store_w(h, 8, ret);
 		cpu->gpr[RSP] = sp;
 	} else {
-		EMU_TRY(emu_push(cpu, 8, ret));
+		FTRY(emu_push(cpu, 8, ret));
 	}
 	cpu->next_rip = target;
-	return EMU_OK;
+	DONE();
 }
 
 static int f_ret64(struct emu_cpu *cpu, const struct emu_insn *in)
 {
-	(void)in;
+	THIS_OP();
 	uint64_t sp = cpu->gpr[RSP], v;
 	const uint8_t *h = tlb_host(cpu, sp, 8, ACC_READ);
 	if (h)
 		v = load_w(h, 8);
 	else
-		EMU_TRY(emu_read(cpu, SEG_SS, sp, 8, &v));
-	if (!canonical(v))
-		return emu_gp(cpu, 0);
+	{
+		FTRY(emu_read(cpu, SEG_SS, sp, 8, &cpu->scratch));
+		v = cpu->scratch;
+	}
+	if (!canonical(v)) {
+		(void)emu_gp(cpu, 0);
+		FAULT();
+	}
 	cpu->gpr[RSP] = sp + 8;
 	cpu->next_rip = v;
-	return EMU_OK;
+	(void)in;
+	DONE();
+}
+
+/* A generic handler inside a chain: the instruction's own RIP for faults
+ * and pushes, flags restored if it faults (a generic handler may record
+ * flags before a later memory access faults: ADC retried after a
+ * copy-on-write #PF must see the old carry), and the chain stops where the
+ * instruction changed control flow or the machine's state. */
+static int f_generic(struct emu_cpu *cpu, const struct emu_insn *in)
+{
+	THIS_OP();
+	struct emu_lazy lf_save = cpu->lf;
+	uint64_t flags_save = cpu->rflags;
+	cpu->rip = (op->next - in->len) & emu_mask(in->mode);
+	if (op->gfn(cpu, in) != EMU_OK) {
+		cpu->lf = lf_save;
+		cpu->rflags = flags_save;
+		FAULT();
+	}
+	cpu->irq_poll = true; /* it may have unmasked or raised an interrupt */
+	if (cpu->next_rip != op->next || cpu->state != EMU_RUNNING)
+		DONE();
+	NEXT();
+}
+
+/* After the last op of a block that falls through. */
+static int f_end(struct emu_cpu *cpu, const struct emu_insn *in)
+{
+	THIS_OP();
+	(void)cpu;
+	return (int)op->idx;
+}
+
+emu_handler emu_block_end_handler(void)
+{
+	return f_end;
+}
+
+emu_handler emu_generic_handler(void)
+{
+	return f_generic;
 }
 
 /* Operand n as a fast handler sees it: a general register (its number in
