@@ -127,13 +127,15 @@ status_is() { # status_is DESC WANT NAME
 
 MEMCMD='echo "MEM=$(free -m | awk "/Mem:/ { print \$2 }")"'
 for cpus in ${LINUX_CPUS:-1 2}; do
-	boot "smp$cpus" 'echo "NPROC=$(nproc)"; '"$MEMCMD"'; echo "CS=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"; echo "YEAR=$(date +%Y)"; poweroff' \
+	boot "smp$cpus" 'echo "NPROC=$(nproc)"; '"$MEMCMD"'; echo "CS=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"; echo "AVAIL=$(cat /sys/devices/system/clocksource/clocksource0/available_clocksource)"; echo "YEAR=$(date +%Y)"; poweroff' \
 		--cpus $cpus --mem 256M --append "console=ttyS0"
 	out=$TMP/smp$cpus.out
 	check "[$ENGINE] --cpus $cpus: boot marker (${boot_s}s)" "$MARKER" "$out"
 	check "[$ENGINE] --cpus $cpus: nproc is $cpus" "NPROC=$cpus" "$out"
 	check "[$ENGINE] --cpus $cpus: memory about 256 MiB" "MEM=(19|2[0-5])[0-9]" "$out"
 	check "[$ENGINE] --cpus $cpus: clock source is not jiffies" "CS=(tsc|kvm-clock|acpi_pm|hpet)" "$out"
+	# KVM's paravirtual clock (KVM_FEATURE_CLOCKSOURCE2 in CPUID 0x40000001)
+	[ "$ENGINE" = kvm ] && check "[$ENGINE] --cpus $cpus: kvm-clock is offered" "AVAIL=.*kvm-clock" "$out"
 	check "[$ENGINE] --cpus $cpus: the RTC gives this year" "YEAR=$(date -u +%Y)" "$out"
 	status_is "[$ENGINE] --cpus $cpus: poweroff" 0 "smp$cpus"
 done
