@@ -45,9 +45,16 @@ run_case() {
 		fi
 		# Lines past KVM_LINES depend on the CPU model (e.g. UMIP): under KVM
 		# they come from the host CPU, so only the part before is compared.
-		if [ "$eng" = kvm ] && [ -n "${KVM_LINES:-}" ]; then
-			head -n "$KVM_LINES" "$TMP/out" >"$TMP/out.cut"; mv "$TMP/out.cut" "$TMP/out"
-			head -n "$KVM_LINES" "$expfile" >"$TMP/exp.cut"; expfile=$TMP/exp.cut
+		# QEMU_CPU_LINES: the same when the host CPU is QEMU's emulation (the
+		# nested run), for guests whose later lines test details QEMU's TCG
+		# does not emulate (x87 exception details).
+		local cut=${KVM_LINES:-}
+		if [ -n "${QEMU_CPU_LINES:-}" ] && grep -q "QEMU Virtual CPU" /proc/cpuinfo; then
+			cut=$QEMU_CPU_LINES
+		fi
+		if [ "$eng" = kvm ] && [ -n "$cut" ]; then
+			head -n "$cut" "$TMP/out" >"$TMP/out.cut"; mv "$TMP/out.cut" "$TMP/out"
+			head -n "$cut" "$expfile" >"$TMP/exp.cut"; expfile=$TMP/exp.cut
 		fi
 		if [ $st -ne "$want" ]; then
 			bad "$name [$eng]: exit status $st, expected $want"
@@ -84,7 +91,7 @@ raw popek long64 33
 unset KVM_LINES
 raw timer long64 33
 raw sse long64 33
-raw x87 long64 33
+QEMU_CPU_LINES=22 raw x87 long64 33
 run_case hello.elf32 33 "$EXP/hello.elf32.out" -- --kernel "$G/hello.elf32.elf"
 run_case hello.elf64 33 "$EXP/hello.elf64.out" -- --kernel "$G/hello.elf64.elf"
 run_case mbinfo.multiboot 33 "$EXP/mbinfo.multiboot.out" -- --kernel "$G/mbinfo.multiboot.elf" \
