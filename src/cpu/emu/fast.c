@@ -389,35 +389,43 @@ static int f_sar_r(struct emu_cpu *cpu, const struct emu_insn *in)
 }
 
 /* --- stack and near branches, 64-bit mode with a 64-bit operand size --- */
+/* A 64-bit push through the TLB (the generic path on a miss), and a read
+ * of the stack top into cpu->scratch with RSP unchanged. */
+static inline int push64(struct emu_cpu *cpu, uint64_t v)
+{
+	uint64_t sp = cpu->gpr[RSP] - 8;
+	uint8_t *h = tlb_host(cpu, sp, 8, ACC_WRITE);
+	if (!h)
+		return emu_push(cpu, 8, v);
+	emu_smc_note(cpu, (uintptr_t)h, 8);
+	store_w(h, 8, v);
+	cpu->gpr[RSP] = sp;
+	return EMU_OK;
+}
+
+static inline int top64(struct emu_cpu *cpu)
+{
+	uint64_t sp = cpu->gpr[RSP];
+	const uint8_t *h = tlb_host(cpu, sp, 8, ACC_READ);
+	if (!h)
+		return emu_read(cpu, SEG_SS, sp, 8, &cpu->scratch);
+	cpu->scratch = load_w(h, 8);
+	return EMU_OK;
+}
+
 static int f_push_r(struct emu_cpu *cpu, const struct emu_insn *in)
 {
 	THIS_OP();
-	uint64_t sp = cpu->gpr[RSP] - 8, v = cpu->gpr[op->r0];
-	uint8_t *h = tlb_host(cpu, sp, 8, ACC_WRITE);
-	if (h) {
-		emu_smc_note(cpu, (uintptr_t)h, 8);
-		store_w(h, 8, v);
-		cpu->gpr[RSP] = sp;
-	} else {
-		FTRY(emu_push(cpu, 8, v));
-	}
+	FTRY(push64(cpu, cpu->gpr[op->r0]));
 	NEXT();
 }
 
 static int f_pop_r(struct emu_cpu *cpu, const struct emu_insn *in)
 {
 	THIS_OP();
-	uint64_t sp = cpu->gpr[RSP], v;
-	const uint8_t *h = tlb_host(cpu, sp, 8, ACC_READ);
-	if (h)
-		v = load_w(h, 8);
-	else
-	{
-		FTRY(emu_read(cpu, SEG_SS, sp, 8, &cpu->scratch));
-		v = cpu->scratch;
-	}
-	cpu->gpr[RSP] = sp + 8;
-	cpu->gpr[op->r0] = v; /* pop rsp: the popped value wins */
+	FTRY(top64(cpu));
+	cpu->gpr[RSP] += 8;
+	cpu->gpr[op->r0] = cpu->scratch; /* pop rsp: the popped value wins */
 	NEXT();
 }
 
@@ -477,15 +485,7 @@ static int f_call64(struct emu_cpu *cpu, const struct emu_insn *in)
 		(void)emu_gp(cpu, 0);
 		FAULT();
 	}
-	uint64_t sp = cpu->gpr[RSP] - 8;
-	uint8_t *h = tlb_host(cpu, sp, 8, ACC_WRITE);
-	if (h) {
-		emu_smc_note(cpu, (uintptr_t)h, 8);
-		store_w(h, 8, ret);
-		cpu->gpr[RSP] = sp;
-	} else {
-		FTRY(emu_push(cpu, 8, ret));
-	}
+	FTRY(push64(cpu, ret));
 	cpu->next_rip = target;
 	DONE();
 }
@@ -493,20 +493,13 @@ static int f_call64(struct emu_cpu *cpu, const struct emu_insn *in)
 static int f_ret64(struct emu_cpu *cpu, const struct emu_insn *in)
 {
 	THIS_OP();
-	uint64_t sp = cpu->gpr[RSP], v;
-	const uint8_t *h = tlb_host(cpu, sp, 8, ACC_READ);
-	if (h)
-		v = load_w(h, 8);
-	else
-	{
-		FTRY(emu_read(cpu, SEG_SS, sp, 8, &cpu->scratch));
-		v = cpu->scratch;
-	}
+	FTRY(top64(cpu));
+	uint64_t v = cpu->scratch;
 	if (!canonical(v)) {
 		(void)emu_gp(cpu, 0);
 		FAULT();
 	}
-	cpu->gpr[RSP] = sp + 8;
+	cpu->gpr[RSP] += 8;
 	cpu->next_rip = v;
 	(void)in;
 	DONE();
