@@ -46,14 +46,6 @@ struct tss64 {
 
 static struct tss64 tss __attribute__((aligned(16)));
 
-struct idt_entry {
-	uint16_t off0, sel;
-	uint8_t ist, type_attr;
-	uint16_t off1;
-	uint32_t off2, zero;
-} __attribute__((packed));
-
-static struct idt_entry idt[256] __attribute__((aligned(16)));
 
 /* Page tables of our own with the U/S bit set: ring 3 must reach its code
  * and stack (vmon's boot tables are supervisor-only). 1 GiB of 2 MiB pages. */
@@ -221,14 +213,6 @@ static int run_test(const struct test *t)
 	return 0;
 }
 
-static void set_gate(unsigned vec, void *handler, unsigned dpl)
-{
-	uint64_t h = (uint64_t)handler;
-	idt[vec] = (struct idt_entry){ .off0 = (uint16_t)h, .sel = SEL_KCODE, .ist = 0,
-				       .type_attr = (uint8_t)(0x8e | (dpl << 5)), .off1 = (uint16_t)(h >> 16),
-				       .off2 = (uint32_t)(h >> 32), .zero = 0 };
-}
-
 static void setup(void)
 {
 	for (unsigned i = 0; i < 512; i++)
@@ -244,18 +228,17 @@ static void setup(void)
 		 (((base >> 24) & 0xff) << 56);
 	gdt[6] = base >> 32;
 
-	struct { uint16_t limit; uint64_t base; } __attribute__((packed)) gdtr = { sizeof(gdt) - 1, (uint64_t)gdt },
-		idtr = { sizeof(idt) - 1, (uint64_t)idt };
+	struct { uint16_t limit; uint64_t base; } __attribute__((packed)) gdtr = { sizeof(gdt) - 1, (uint64_t)gdt };
 	__asm__ volatile("lgdt %0" : : "m"(gdtr));
-	__asm__ volatile("lidt %0" : : "m"(idtr));
+	idt_load();
 	__asm__ volatile("ltr %w0" : : "r"((uint16_t)SEL_TSS));
 	/* Reload CS and the data segments from our GDT. */
 	__asm__ volatile("pushq $0x08\n\tlea 1f(%%rip), %%rax\n\tpush %%rax\n\tlretq\n1:\n\t"
 			 "mov $0x10, %%eax\n\tmov %%eax, %%ds\n\tmov %%eax, %%es\n\tmov %%eax, %%ss"
 			 : : : "rax", "memory");
 	for (unsigned v = 0; v < 32; v++)
-		set_gate(v, vector_stubs[v], 0);
-	set_gate(0x80, vector_stubs[32], 3);
+		idt_set_gate(v, (uint64_t)vector_stubs[v], SEL_KCODE, 0);
+	idt_set_gate(0x80, (uint64_t)vector_stubs[32], SEL_KCODE, 3);
 }
 
 static void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])

@@ -7,14 +7,6 @@
 
 #include "lib/guestlib.h"
 
-struct idt_entry {
-	uint16_t off0, sel;
-	uint8_t ist, type_attr;
-	uint16_t off1;
-	uint32_t off2, zero;
-} __attribute__((packed));
-
-static struct idt_entry idt[256] __attribute__((aligned(16)));
 volatile uint32_t ticks;
 
 extern void irq0_entry(void);
@@ -27,15 +19,6 @@ __asm__(".text\n"
 	"	pop %rax\n"
 	"	iretq\n");
 
-static void set_gate(unsigned vec, void (*handler)(void))
-{
-	uint64_t h = (uint64_t)handler;
-	uint16_t cs;
-	__asm__ volatile("mov %%cs, %0" : "=r"(cs));
-	idt[vec] = (struct idt_entry){ .off0 = (uint16_t)h, .sel = cs, .type_attr = 0x8e,
-				       .off1 = (uint16_t)(h >> 16), .off2 = (uint32_t)(h >> 32) };
-}
-
 static uint16_t pit_read_count0(void)
 {
 	outb(0x43, 0x00); /* latch channel 0 */
@@ -45,9 +28,8 @@ static uint16_t pit_read_count0(void)
 
 void guest_main(void)
 {
-	set_gate(0x20, irq0_entry);
-	struct { uint16_t limit; uint64_t base; } __attribute__((packed)) idtr = { sizeof(idt) - 1, (uint64_t)idt };
-	__asm__ volatile("lidt %0" : : "m"(idtr));
+	idt_set_gate(0x20, (uint64_t)irq0_entry, 0, 0);
+	idt_load();
 
 	/* ICW1-ICW4: edge-triggered, cascade, vectors 0x20/0x28, 8086 mode. */
 	outb(0x20, 0x11); outb(0xa0, 0x11);

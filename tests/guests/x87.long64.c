@@ -44,13 +44,6 @@ static uint16_t getsw_c1(void)
 
 /* #MF: record the vector and the status word, clear the exception, return
  * to the FWAIT, which then completes. */
-struct idt_entry {
-	uint16_t off0, sel;
-	uint8_t ist, type_attr;
-	uint16_t off1;
-	uint32_t off2, zero;
-} __attribute__((packed));
-static struct idt_entry idt[32] __attribute__((aligned(16)));
 volatile uint64_t mf_count;
 volatile uint16_t mf_sw;
 extern void mf_handler(void);
@@ -63,13 +56,9 @@ __asm__(".text\n"
 
 static void setup_idt(void)
 {
-	uint16_t cs;
-	uint64_t h = (uint64_t)mf_handler, cr0;
-	__asm__ volatile("mov %%cs, %0" : "=r"(cs));
-	idt[16] = (struct idt_entry){ .off0 = (uint16_t)h, .sel = cs, .type_attr = 0x8e,
-				      .off1 = (uint16_t)(h >> 16), .off2 = (uint32_t)(h >> 32) };
-	struct { uint16_t limit; uint64_t base; } __attribute__((packed)) idtr = { sizeof(idt) - 1, (uint64_t)idt };
-	__asm__ volatile("lidt %0" : : "m"(idtr));
+	uint64_t cr0;
+	idt_set_gate(16, (uint64_t)mf_handler, 0, 0);
+	idt_load();
 	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
 	cr0 &= ~((1ULL << 2) | (1ULL << 3)); /* EM, TS */
 	cr0 |= (1ULL << 1) | (1ULL << 5);   /* MP, NE: #MF rather than FERR# */

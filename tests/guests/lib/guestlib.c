@@ -72,3 +72,27 @@ void guest_exit(uint8_t code)
 	for (;;)
 		__asm__ volatile("hlt");
 }
+
+struct idt_entry {
+	uint16_t off0, sel;
+	uint8_t ist, type_attr;
+	uint16_t off1;
+	uint32_t off2, zero;
+} __attribute__((packed));
+
+static struct idt_entry idt[256] __attribute__((aligned(16)));
+
+void idt_set_gate(unsigned vec, uint64_t handler, uint16_t sel, unsigned dpl)
+{
+	if (!sel)
+		__asm__ volatile("mov %%cs, %0" : "=r"(sel));
+	idt[vec & 255] = (struct idt_entry){ .off0 = (uint16_t)handler, .sel = sel,
+					     .type_attr = (uint8_t)(0x8e | (dpl & 3) << 5),
+					     .off1 = (uint16_t)(handler >> 16), .off2 = (uint32_t)(handler >> 32) };
+}
+
+void idt_load(void)
+{
+	struct { uint16_t limit; uint64_t base; } __attribute__((packed)) idtr = { sizeof(idt) - 1, (uint64_t)idt };
+	__asm__ volatile("lidt %0" : : "m"(idtr));
+}

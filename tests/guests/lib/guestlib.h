@@ -20,4 +20,10 @@ void puthex(uint64_t v, int digits);
 void print(const char *fmt, ...);
 __attribute__((noreturn)) void guest_exit(uint8_t code);
 
+/* The guests' 64-bit IDT (256 entries, SDM vol. 3 §6.14.1): an interrupt
+ * gate for vec to the code at handler, code selector sel (0: the current
+ * CS), callable by INT n from privilege dpl; idt_load() points IDTR at it. */
+void idt_set_gate(unsigned vec, uint64_t handler, uint16_t sel, unsigned dpl);
+void idt_load(void);
+
 #endif
