@@ -429,7 +429,20 @@ static int f_pop_r(struct emu_cpu *cpu, const struct emu_insn *in)
 	NEXT();
 }
 
-/* Branches end their block: they return instead of chaining on. */
+/* Branches end their block: they return instead of chaining on. A target
+ * must be canonical (#GP(0) before anything changes). */
+static inline int target_ok(struct emu_cpu *cpu, uint64_t t)
+{
+	return canonical(t) ? EMU_OK : emu_gp(cpu, 0);
+}
+
+static inline int jump64(struct emu_cpu *cpu, uint64_t t)
+{
+	EMU_TRY(target_ok(cpu, t));
+	cpu->next_rip = t;
+	return EMU_OK;
+}
+
 static int f_jcc64(struct emu_cpu *cpu, const struct emu_insn *in)
 {
 	THIS_OP();
@@ -437,26 +450,15 @@ static int f_jcc64(struct emu_cpu *cpu, const struct emu_insn *in)
 	if (cpu->lf.op == LF_SUB || cpu->lf.op == LF_LOGIC)
 		q = emu_lazy_cond(&cpu->lf, in->cond >> 1);
 	bool take = q >= 0 ? (q ^ (in->cond & 1)) : emu_cond(cpu, in->cond);
-	if (take) {
-		uint64_t t = cpu->next_rip + in->imm;
-		if (!canonical(t)) {
-			(void)emu_gp(cpu, 0);
-			FAULT();
-		}
-		cpu->next_rip = t;
-	}
+	if (take)
+		FTRY(jump64(cpu, cpu->next_rip + in->imm));
 	DONE();
 }
 
 static int f_jmp64(struct emu_cpu *cpu, const struct emu_insn *in)
 {
 	THIS_OP();
-	uint64_t t = cpu->next_rip + in->imm;
-	if (!canonical(t)) {
-		(void)emu_gp(cpu, 0);
-		FAULT();
-	}
-	cpu->next_rip = t;
+	FTRY(jump64(cpu, cpu->next_rip + in->imm));
 	DONE();
 }
 
@@ -469,11 +471,7 @@ static int f_jmp64_e(struct emu_cpu *cpu, const struct emu_insn *in)
 		FTRY(mem_read(cpu, in, 8, &t));
 	else
 		t = cpu->gpr[op->r0];
-	if (!canonical(t)) {
-		(void)emu_gp(cpu, 0);
-		FAULT();
-	}
-	cpu->next_rip = t;
+	FTRY(jump64(cpu, t));
 	DONE();
 }
 
@@ -481,10 +479,7 @@ static int f_call64(struct emu_cpu *cpu, const struct emu_insn *in)
 {
 	THIS_OP();
 	uint64_t ret = cpu->next_rip, target = ret + in->imm;
-	if (!canonical(target)) {
-		(void)emu_gp(cpu, 0);
-		FAULT();
-	}
+	FTRY(target_ok(cpu, target));
 	FTRY(push64(cpu, ret));
 	cpu->next_rip = target;
 	DONE();
@@ -495,10 +490,7 @@ static int f_ret64(struct emu_cpu *cpu, const struct emu_insn *in)
 	THIS_OP();
 	FTRY(top64(cpu));
 	uint64_t v = cpu->scratch;
-	if (!canonical(v)) {
-		(void)emu_gp(cpu, 0);
-		FAULT();
-	}
+	FTRY(target_ok(cpu, v));
 	cpu->gpr[RSP] += 8;
 	cpu->next_rip = v;
 	(void)in;
