@@ -57,7 +57,7 @@ $(BUILD)/vmon: $(BUILD)/src/main.o $(LIB_OBJS)
 	@echo "  LD      $@"
 	@$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB_OBJS)
+$(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h tests/unit/unit_vm.h $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
 	@$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJS) $(LDLIBS)

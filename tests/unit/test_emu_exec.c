@@ -4,12 +4,12 @@
  * CR0.WP and NX checks with their #PF error codes and CR2, accessed/dirty
  * updates, TLB invalidation, page-straddling accesses, and self-modifying
  * code through the decoded-instruction cache. */
-#include <signal.h>
 #include <stdlib.h>
 
 #include "boot/x86_setup.h"
 #include "cpu/emu/emu.h"
 #include "unit.h"
+#include "unit_vm.h"
 #include "vm.h"
 
 static struct vm vm;
@@ -1182,15 +1182,7 @@ static void test_umip(void)
 
 int main(void)
 {
-	/* a crash report would signal the main thread: keep that signal blocked */
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, VM_STOP_SIGNAL);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	vm.main_thread = pthread_self();
-	pthread_mutex_init(&vm.stop_lock, NULL);
-	io_bus_init(&vm.bus);
-	if (guest_mem_init(&vm.mem, 64 << 20) < 0)
+	if (unit_vm_init(&vm, 64 << 20) < 0)
 		return 1;
 	cpu.icache = calloc(EMU_ICACHE_SIZE, sizeof(*cpu.icache));
 	cpu.bcache = emu_bcache_new();
@@ -1215,7 +1207,6 @@ int main(void)
 
 	free(cpu.icache);
 	emu_bcache_free(cpu.bcache);
-	guest_mem_destroy(&vm.mem);
-	io_bus_destroy(&vm.bus);
+	unit_vm_destroy(&vm);
 	return unit_report("emu_exec");
 }

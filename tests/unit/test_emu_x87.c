@@ -17,13 +17,13 @@
  * (#MF, faulting memory operands leave the state unchanged, #UD) are
  * checked directly. Reproducible: a fixed seed; a failing case prints its
  * inputs, the emulator's and the host's results. */
-#include <signal.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 
 #include "boot/x86_setup.h"
 #include "cpu/emu/emu.h"
 #include "unit.h"
+#include "unit_vm.h"
 #include "vm.h"
 
 static struct vm vm;
@@ -783,14 +783,7 @@ static void test_real_mode(void)
 
 int main(void)
 {
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, VM_STOP_SIGNAL);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	vm.main_thread = pthread_self();
-	pthread_mutex_init(&vm.stop_lock, NULL);
-	io_bus_init(&vm.bus);
-	if (guest_mem_init(&vm.mem, 64 << 20) < 0)
+	if (unit_vm_init(&vm, 64 << 20) < 0)
 		return 1;
 	native_init();
 
@@ -803,7 +796,6 @@ int main(void)
 	test_prot32();
 	test_native();
 
-	guest_mem_destroy(&vm.mem);
-	io_bus_destroy(&vm.bus);
+	unit_vm_destroy(&vm);
 	return unit_report("emu_x87");
 }

@@ -1,0 +1,30 @@
+/* The bare machine the emu unit tests run instructions in: guest RAM and an
+ * io bus, no devices, no engine. */
+#ifndef VMON_TESTS_UNIT_VM_H
+#define VMON_TESTS_UNIT_VM_H
+
+#include <pthread.h>
+#include <signal.h>
+
+#include "vm.h"
+
+static inline int unit_vm_init(struct vm *vm, uint64_t ram)
+{
+	/* a crash report would signal the main thread: keep that signal blocked */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, VM_STOP_SIGNAL);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	vm->main_thread = pthread_self();
+	pthread_mutex_init(&vm->stop_lock, NULL);
+	io_bus_init(&vm->bus);
+	return guest_mem_init(&vm->mem, ram);
+}
+
+static inline void unit_vm_destroy(struct vm *vm)
+{
+	guest_mem_destroy(&vm->mem);
+	io_bus_destroy(&vm->bus);
+}
+
+#endif
