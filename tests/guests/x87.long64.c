@@ -5,7 +5,8 @@
  * results rounded to double (so that they do not depend on the CPU model),
  * and an unmasked exception reported as #MF at the next FWAIT. Every result
  * is printed, so the output under --accel emu is compared line by line with
- * KVM's (the host CPU). The build compiles guests with -mgeneral-regs-only:
+ * KVM's (the host CPU); the tests run at ring 3, which every KVM runs on
+ * the host CPU itself. The build compiles guests with -mgeneral-regs-only:
  * all x87 code is inline assembly on memory operands. */
 #include <stdint.h>
 
@@ -42,23 +43,32 @@ static uint16_t getsw_c1(void)
 	return getsw() & (uint16_t)~0x4500u;
 }
 
-/* #MF: record the vector and the status word, clear the exception, return
- * to the FWAIT, which then completes. */
-volatile uint64_t mf_count;
+/* #MF: the handler runs at ring 0, where a software-assisted KVM has no
+ * x87, so it only sends ring 3 to mf_fixup, which records the status word,
+ * clears the exception and goes back to the FWAIT, which then completes. */
+volatile uint64_t mf_count, mf_resume;
 volatile uint16_t mf_sw;
 extern void mf_handler(void);
 __asm__(".text\n"
 	"mf_handler:\n"
+	"	push %rax\n"
+	"	mov 8(%rsp), %rax\n"            /* the FWAIT's address */
+	"	mov %rax, mf_resume(%rip)\n"
+	"	lea mf_fixup(%rip), %rax\n"
+	"	mov %rax, 8(%rsp)\n"
+	"	pop %rax\n"
+	"	iretq\n"
+	"mf_fixup:\n"
+	"	pushfq\n"
 	"	fnstsw mf_sw(%rip)\n"
 	"	fnclex\n"
 	"	incq mf_count(%rip)\n"
-	"	iretq\n");
+	"	popfq\n"
+	"	jmp *mf_resume(%rip)\n");
 
-static void setup_idt(void)
+static void setup_fpu(void)
 {
 	uint64_t cr0;
-	idt_set_gate(16, (uint64_t)mf_handler, 0, 0);
-	idt_load();
 	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
 	cr0 &= ~((1ULL << 2) | (1ULL << 3)); /* EM, TS */
 	cr0 |= (1ULL << 1) | (1ULL << 5);   /* MP, NE: #MF rather than FERR# */
@@ -98,7 +108,8 @@ static uint64_t fcomi(const struct f80 *a, const struct f80 *b)
 	return fl & 0x8d5;
 }
 
-void guest_main(void)
+/* At ring 3, where every KVM runs the host CPU's own x87. */
+static void x87_tests(void)
 {
 	static const struct f80 one = { 0x8000000000000000ULL, 0x3fff }, two = { 0x8000000000000000ULL, 0x4000 },
 				qnan = { 0xc000000000000000ULL, 0x7fff };
@@ -107,7 +118,6 @@ void guest_main(void)
 	uint32_t d;
 	int64_t i64;
 
-	setup_idt();
 	__asm__ volatile("fninit");
 	divide("1/3 extended", 0x37f);
 	divide("1/3 double", 0x27f);
@@ -245,6 +255,13 @@ void guest_main(void)
 	print("after fwait: mf %d with fsw %4x, now %4x\n", mf_count, (uint64_t)mf_sw, (uint64_t)getsw());
 	__asm__ volatile("fstpt %0\n fninit" : "=m"(t80));
 	show80("st0 kept", &t80);
+}
 
+void guest_main(void)
+{
+	setup_fpu();
+	user_init();
+	idt_set_gate(16, (uint64_t)mf_handler, 0, 0);
+	run_user_or_exit(x87_tests);
 	guest_exit(16);
 }

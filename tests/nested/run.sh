@@ -117,7 +117,7 @@ chmod +x "$R/init"
 (cd "$R" && find . | cpio -o -H newc --quiet | gzip -1) >"$N/initrd.img"
 
 echo "nested: booting $kpkg under QEMU TCG with AMD-V (svm, npt), running the system tests with --accel kvm"
-timeout 900 qemu-system-x86_64 -accel tcg -M pc -cpu qemu64,+svm,+npt -smp ${NESTED_SMP:-1} -m 2048 \
+timeout "${NESTED_TIMEOUT:-900}" qemu-system-x86_64 -accel tcg -M pc -cpu qemu64,+svm,+npt -smp ${NESTED_SMP:-1} -m 2048 \
 	-kernel "$N/x/boot/vmlinuz-$kver" -initrd "$N/initrd.img" \
 	-append "console=ttyS0 quiet panic=-1" -display none -serial stdio -monitor none -no-reboot \
 	</dev/null >"$N/log.txt" 2>&1

@@ -25,5 +25,26 @@ __attribute__((noreturn)) void guest_exit(uint8_t code);
  * CS), callable by INT n from privilege dpl; idt_load() points IDTR at it. */
 void idt_set_gate(unsigned vec, uint64_t handler, uint16_t sel, unsigned dpl);
 void idt_load(void);
+uint64_t idt_base(void);
+
+/* Ring 3 (lib/user.c). user_init() installs a GDT with user segments and a
+ * TSS, user-accessible page tables for the first GiB and exception stubs
+ * for vectors 0-31 (a guest may override a vector afterwards). run_user(fn)
+ * runs fn at ring 3 (IOPL 0, IF 0) and returns USER_RETURNED when fn
+ * returns or runs USER_RET, else the vector of the exception that ended
+ * it; user_last holds the vector, error code and ring 3's rax and rdx.
+ * putc_ and print work at ring 3 (through the kernel). */
+#define USER_RETURNED 3
+#define USER_RET "movl $0, %edi\n\tint3\n" /* leaves the flags alone */
+struct user_trap {
+	uint64_t vector, error, rax, rdx;
+};
+extern volatile struct user_trap user_last;
+void user_init(void);
+uint64_t user_gdt_base(void);
+uint64_t run_user(void (*fn)(void));
+/* run_user, and an exception from ring 3 ends the guest (status 5). */
+void run_user_or_exit(void (*fn)(void));
+int user_mode(void);
 
 #endif
