@@ -129,10 +129,7 @@ test: all
 # The README's test command: everything, plain and under ASan+UBSan, then
 # the KVM engine inside a nested VM when this host has no /dev/kvm.
 check:
-	$(MAKE) test
-	$(MAKE) SANITIZE=1 test
-	$(MAKE) linux
-	$(MAKE) nested
+	@MAKE="$(MAKE)" tests/check.sh
 
 # Debian's kernel booted to a shell under the software CPU (a minute a boot;
 # the plain build only: under ASan it would take several times longer).
