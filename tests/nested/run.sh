@@ -78,7 +78,9 @@ if [ ! -f "$N/guest/vmlinuz" ] || [ ! -f "$N/guest/initrd.img" ]; then
 fi
 mkdir -p "$R/vmon/guest"
 cp "$N/guest/vmlinuz" "$N/guest/initrd.img" "$R/vmon/guest/"
-# NESTED_SCRIPT=FILE: a script to run in the L1 VM first (for debugging).
+# NESTED_SCRIPT=FILE: a script to run in the L1 VM first (for debugging);
+# NESTED_QEMU_ARGS: more QEMU options (e.g. a monitor socket);
+# NESTED_TIMEOUT: seconds for the whole L1 run (default 900).
 [ -n "${NESTED_SCRIPT:-}" ] && cp "$NESTED_SCRIPT" "$R/vmon/custom.sh"
 # NESTED_FILES="A B": more files for it, in /vmon/extra.
 if [ -n "${NESTED_FILES:-}" ]; then
@@ -120,7 +122,7 @@ echo "nested: booting $kpkg under QEMU TCG with AMD-V (svm, npt), running the sy
 timeout "${NESTED_TIMEOUT:-900}" qemu-system-x86_64 -accel tcg -M pc -cpu qemu64,+svm,+npt -smp ${NESTED_SMP:-1} -m 2048 \
 	-kernel "$N/x/boot/vmlinuz-$kver" -initrd "$N/initrd.img" \
 	-append "console=ttyS0 quiet panic=-1" -display none -serial stdio -monitor none -no-reboot \
-	</dev/null >"$N/log.txt" 2>&1
+	${NESTED_QEMU_ARGS:-} </dev/null >"$N/log.txt" 2>&1
 qst=$?
 sed -n '/^nested: L1/,$p' "$N/log.txt" | grep -v '^\[' | sed -E 's/^(system|linux):/nested \1:/'
 line=$(grep -E '^system: [0-9]+ passed' "$N/log.txt" | tail -1)

@@ -100,6 +100,21 @@ unset KVM_LINES
 raw timer long64 33
 raw sse long64 33
 QEMU_CPU_LINES=22 raw x87 long64 33
+# SSE at ring 0: every CPU runs it, but kvm-pvm's software emulation of
+# ring 0 cannot; vmon must then end the run naming the instruction.
+if [[ " $ENGINES " == *" kvm "* ]] && [ -d /sys/module/kvm_pvm ]; then
+	timeout 60 "$VMON" run --accel kvm --raw "$G/sse0.long64.bin" --mode long64 >/dev/null 2>"$TMP/err" </dev/null
+	st=$?
+	if [ $st -eq 4 ] && head -1 "$TMP/err" | grep -q -F 'could not emulate `movd xmm1, eax` (66 0f 6e c8;' &&
+		grep -q "rip=" "$TMP/err"; then
+		ok "sse0.long64 [kvm]: kvm-pvm cannot run SSE at ring 0, and vmon names the instruction (status 4)"
+	else
+		bad "sse0.long64 [kvm]: status $st, expected 4 and the instruction named"; head -3 "$TMP/err" | sed 's/^/     /'
+	fi
+	ENGINES=${ENGINES/kvm/} raw sse0 long64 33
+else
+	raw sse0 long64 33
+fi
 run_case hello.elf32 33 "$EXP/hello.elf32.out" -- --kernel "$G/hello.elf32.elf"
 run_case hello.elf64 33 "$EXP/hello.elf64.out" -- --kernel "$G/hello.elf64.elf"
 run_case mbinfo.multiboot 33 "$EXP/mbinfo.multiboot.out" -- --kernel "$G/mbinfo.multiboot.elf" \

@@ -102,6 +102,13 @@ static int create_platform(struct kvm_engine_state *ks)
 			return -e;
 		}
 	}
+	/* Emulation failures then carry the instruction's bytes, which the
+	 * crash report decodes (kvm_exit.c); optional: older KVMs lack it. */
+	if (ioctl(ks->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_EXIT_ON_EMULATION_FAILURE) > 0) {
+		struct kvm_enable_cap cap = { .cap = KVM_CAP_EXIT_ON_EMULATION_FAILURE, .args = { 1 } };
+		if (ioctl(ks->vm_fd, KVM_ENABLE_CAP, &cap) < 0)
+			log_info("KVM_CAP_EXIT_ON_EMULATION_FAILURE: %s (crash reports give raw data)", strerror(errno));
+	}
 	/* The in-kernel LAPICs, IOAPIC and PIC: INIT/SIPI between vCPUs and
 	 * interrupt delivery happen without leaving the kernel. */
 	if (ioctl(ks->vm_fd, KVM_CREATE_IRQCHIP) < 0) {
