@@ -34,6 +34,7 @@ struct vm {
 	struct io_bus bus;
 	struct x86_state boot_state; /* the bootstrap processor's first state */
 	bool boot_needs_paging_outside_long_mode;
+	bool boot_linux;     /* --kernel is a Linux bzImage */
 	uint64_t acpi_rsdp;  /* guest-physical address of the ACPI RSDP, 0 if none */
 
 	struct uart16550 *uart;

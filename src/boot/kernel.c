@@ -193,6 +193,7 @@ int kernel_load(struct vm *vm)
 	int found = is_bzimage(&img) ? 0 : multiboot_find(img.data, img.size, &mb, &why);
 	if (is_bzimage(&img)) {
 		r = linux_load(vm, &img);
+		vm->boot_linux = r == 0;
 	} else if (found < 0) {
 		log_error("--kernel %s: %s", path, why);
 		r = found;

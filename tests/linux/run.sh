@@ -4,6 +4,7 @@
 # console, and check what it prints and how vmon exits.
 #   tests/linux/run.sh ENGINE VMLINUZ INITRD      (ENGINE: kvm or emu)
 # What is checked where:
+#   on kvm-pvm: --accel kvm with a Linux kernel warns that it will crawl
 #   bad inputs (no boot): truncated bzImage, bad magic, initrd larger than RAM
 #     or than the room beside the kernel, command line over the kernel's limit:
 #     one line on stderr, status 2
@@ -76,6 +77,18 @@ else
 	skip "[$ENGINE] command-line length: cannot read cmdline_size from $KERNEL"
 fi
 rm -f "$TMP"/setup-only "$TMP"/half "$TMP"/badmagic "$TMP"/initrd-*
+
+# On kvm-pvm (a software-assisted KVM: guest ring 0 emulated), --accel kvm
+# with a Linux kernel says at once that the boot will crawl.
+if [ -d /sys/module/kvm_pvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+	timeout 5 "$VMON" run --accel kvm --kernel "$KERNEL" --initrd "$INITRD" --append console=ttyS0 \
+		</dev/null >/dev/null 2>"$TMP/pvm.err"
+	if head -1 "$TMP/pvm.err" | grep -q -e "kvm-pvm.*--accel emu boots it"; then
+		ok "[kvm-pvm] --accel kvm with a Linux kernel: warned at once"
+	else
+		bad "[kvm-pvm] --accel kvm with a Linux kernel: no warning"; head -3 "$TMP/pvm.err" | sed 's/^/     /'
+	fi
+fi
 
 # boot NAME "COMMANDS" vmon-args...: boots, waits for the marker, types the
 # commands, waits for vmon to end; leaves $TMP/NAME.out and the status in $st.

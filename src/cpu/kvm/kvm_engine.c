@@ -188,6 +188,14 @@ static int kvm_create(struct vm *vm)
 	sigemptyset(&sa.sa_mask);
 	sigaction(KVM_KICK_SIGNAL, &sa, NULL);
 
+	/* kvm-pvm runs guest ring 0 through the host's instruction emulator:
+	 * fine for short bare-metal guests, but a Linux kernel decompresses
+	 * and boots at ring 0 (for hours there, if its emulator lets it). */
+	if (vm->boot_linux && access("/sys/module/kvm_pvm", F_OK) == 0)
+		log_warn("/dev/kvm is kvm-pvm, a software-assisted KVM that emulates guest ring 0 (about a "
+			 "million instructions a second, no SSE there): Linux will take very long to boot, if "
+			 "at all; --accel emu boots it in seconds");
+
 	ks->nvcpus_planned = vm->cfg->cpus;
 	ks->vcpus = calloc(vm->cfg->cpus, sizeof(ks->vcpus[0]));
 	if (!ks->vcpus)
