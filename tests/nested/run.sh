@@ -121,10 +121,10 @@ chmod +x "$R/init"
 (cd "$R" && find . | cpio -o -H newc --quiet | gzip -1) >"$N/initrd.img"
 
 echo "nested: booting $kpkg under QEMU TCG with AMD-V (svm, npt), running the system tests with --accel kvm"
-# The L1 VM runs in the background, watched. In about 40 nested Linux boots
-# seen so far, twice (once in CI) the L1 VM went idle for good in the middle
-# of a boot: QEMU at 0 % CPU, no more output, L1's own `sleep` loops stopped,
-# so its clock or timer interrupt stopped too. Cause unknown; when the VM makes
+# The L1 VM runs in the background, watched. Twice (once in CI, once in about
+# 80 boots of probing) the L1 VM went idle for good in the middle of a Linux
+# boot: QEMU at 0 % CPU, no more output, L1's own `sleep` loops stopped, so
+# its clock or timer interrupt stopped too. Cause unknown; when the VM makes
 # no progress for NESTED_STALL seconds (the console log does not grow and QEMU
 # uses under 2 % of a CPU), the monitor's view of the vCPU and its LAPIC goes
 # to $N/stall.txt and the run fails at once instead of at the timeout.
