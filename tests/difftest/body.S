@@ -61,6 +61,11 @@ diff_run:
 	pop %rbx
 	ret
 
+	/* the end of the fault table DIFF_BODY filled (gen.c, e_fault) */
+	.section .rodata.difffaults
+	.globl diff_faults_end
+diff_faults_end:
+
 	.section .rodata
 	.balign 8
 	.globl diff_flags_mask

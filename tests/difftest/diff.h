@@ -17,6 +17,13 @@ extern const uint8_t diff_scratch_init[DIFF_SCRATCH];
 extern const uint64_t diff_flags_mask;
 void diff_run(struct diff_state *st, uint8_t *scratch);
 
+/* Planned faults (gen.c, e_fault): pairs of (faulting address, where to
+ * resume). A fault handler calls diff_fault_resume with the faulting
+ * instruction's address and the vector it raised: it logs the vector and
+ * gives the resume address, or returns 0 for a fault nobody planned. */
+extern const uint64_t diff_faults[], diff_faults_end[];
+int diff_fault_resume(uint64_t rip, unsigned vector, uint64_t *resume);
+
 /* Runs the case and prints the result, one "name=value" line each. */
 void diff_main(void (*put)(const char *s));
 

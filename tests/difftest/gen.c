@@ -13,9 +13,13 @@
  *   instruction that reads a flag is only emitted while that flag is defined,
  *   and the final flags are compared under the mask of defined flags
  *   (emitted as DIFF_FLAGS_MASK).
- * - No instruction may fault or have an undefined result: divisors are made
- *   non-zero and quotients kept in range, BSF/BSR sources non-zero, shift
- *   counts of SHLD/SHRD kept below the operand width.
+ * - No instruction has an undefined result: divisors are made non-zero and
+ *   quotients kept in range, BSF/BSR sources non-zero, shift counts of
+ *   SHLD/SHRD kept below the operand width.
+ * - Faults only where meant: e_fault emits UD2 (#UD), a division by zero
+ *   (#DE) and a load from a non-canonical address (#GP), each followed by
+ *   the label where the handler resumes; the pairs go to the table
+ *   diff_faults (report.c), and both sides log the vectors they took.
  * - %rbp points at a 256-byte scratch buffer and %rsp at the stack: neither
  *   is ever a destination. Memory operands are disp(%rbp). */
 #include <inttypes.h>
@@ -89,7 +93,7 @@ static const char *mem(unsigned w)
 }
 
 static unsigned defined = ALLF; /* flags currently defined */
-static char line[160];
+static char line[256];
 
 /* Each emitter writes one or more instructions into line (separated by
  * "; ") and returns 0, or -1 when it cannot be used now (needs a flag that
@@ -425,11 +429,38 @@ static int e_string(void)
 	return 0;
 }
 
+static int e_fault(void)
+{
+	/* Faults are precise: the faulting instruction changes nothing, and
+	 * the handler resumes at the next label (SDM vol. 3 §6.5). The base of
+	 * the non-canonical load is never %rsp or %rbp (that would be #SS). */
+	static unsigned n;
+	char insn[112];
+	unsigned a = pick(NREGS), b = pick(NREGS);
+	switch (pick(3)) {
+	case 0: snprintf(insn, sizeof(insn), ".Lfault%u: ud2", n); break;
+	case 1:
+		if (a == 0 || a == 3) /* not %eax or %edx: they hold the dividend */
+			a = 1;
+		snprintf(insn, sizeof(insn), "movl $0, %%%s; .Lfault%u: divl %%%s", r32[a], n, r32[a]);
+		break;
+	default: /* bit 63 set, bits 47 and 46 clear: not canonical, even +8 */
+		snprintf(insn, sizeof(insn), "movabsq $0x%016" PRIx64 ", %%%s; .Lfault%u: movq 8(%%%s), %%%s",
+			 (uint64_t)((rnd() | 0x8000000000000000ULL) & ~0x0000c00000000000ULL), r64[a], n, r64[a], r64[b]);
+		break;
+	}
+	snprintf(line, sizeof(line),
+		 "%s; .Lresume%u: .pushsection .rodata.difffaults; .quad .Lfault%u, .Lresume%u; .popsection", insn, n,
+		 n, n);
+	n++;
+	return 0;
+}
+
 static const struct { emit_fn *fn; unsigned weight; } emitters[] = {
 	{ e_alu, 10 }, { e_test, 2 }, { e_incdec, 3 }, { e_negnot, 2 }, { e_shift_imm, 4 }, { e_shift_cl, 2 },
 	{ e_mul, 3 }, { e_div, 2 }, { e_bt, 2 }, { e_bsf, 1 }, { e_cmov, 3 }, { e_setcc, 3 }, { e_jcc, 3 },
 	{ e_xchg, 3 }, { e_mov, 5 }, { e_movx, 3 }, { e_lea, 2 }, { e_misc, 3 }, { e_shld, 1 },
-	{ e_stack, 1 }, { e_string, 1 },
+	{ e_stack, 1 }, { e_string, 1 }, { e_fault, 1 },
 };
 
 int main(int argc, char **argv)
@@ -468,6 +499,8 @@ int main(int argc, char **argv)
 		printf("\t.quad 0x%016" PRIx64 "\n", rnd());
 	printf("\t.popsection\n");
 
+	/* The fault table's start; body.S ends it after DIFF_BODY. */
+	printf("\t.pushsection .rodata.difffaults\n\t.balign 8\n\t.globl diff_faults\ndiff_faults:\n\t.popsection\n");
 	printf("\t.macro DIFF_BODY\n");
 	for (unsigned i = 0; i < count; i++) {
 		for (;;) {

@@ -30,6 +30,23 @@ static void line(void (*put)(const char *), const char *name, uint64_t v)
 	put(buf);
 }
 
+/* The vectors of the planned faults taken, 4 bits each, the latest lowest. */
+static unsigned fault_count;
+static uint64_t fault_log;
+
+int diff_fault_resume(uint64_t rip, unsigned vector, uint64_t *resume)
+{
+	for (const uint64_t *f = diff_faults; f + 1 < diff_faults_end; f += 2) {
+		if (f[0] == rip) {
+			fault_count++;
+			fault_log = fault_log << 4 | (vector & 0xf);
+			*resume = f[1];
+			return 1;
+		}
+	}
+	return 0;
+}
+
 void diff_main(void (*put)(const char *s))
 {
 	struct diff_state st;
@@ -44,6 +61,8 @@ void diff_main(void (*put)(const char *s))
 		line(put, names[i], st.regs[i]);
 	line(put, "flags", st.rflags & diff_flags_mask);
 	line(put, "flagmask", diff_flags_mask);
+	line(put, "faults", fault_count);
+	line(put, "faultlog", fault_log);
 	for (int i = 0; i < DIFF_SCRATCH; i += 8) {
 		uint64_t q = 0;
 		for (int b = 7; b >= 0; b--)
