@@ -185,15 +185,16 @@ if [ ! -e /dev/kvm ]; then
 	bad_input "no /dev/kvm (default engine)" "/dev/kvm" -- run --raw "$G/hello.real.bin" --mode real
 fi
 
-echo "== random guests: whatever a guest does, vmon survives it"
+echo "== random guests: whatever a guest does, vmon survives it (every engine)"
 # 4 KiB of random bytes in every mode. A guest may spin, fault or crash; vmon
 # must end with a status of the contract (odd, 0, 2, 4, or 143 when stopped by
 # the SIGTERM below), never die of a signal or a sanitizer report.
 for seed in 1 2 3 4 5 6; do
 	"$BUILD/tests/randbytes" $seed 4096 >"$TMP/rand.bin"
+	for eng in $ENGINES; do
 	for mode in real prot32 paged32 long64; do
 		# SIGTERM after 2 s (vmon must stop cleanly: 143), SIGKILL after 12.
-		"$VMON" run --accel emu --raw "$TMP/rand.bin" --mode $mode >/dev/null 2>"$TMP/err" </dev/null &
+		"$VMON" run --accel "$eng" --raw "$TMP/rand.bin" --mode $mode >/dev/null 2>"$TMP/err" </dev/null &
 		pid=$!
 		( sleep 2; kill -TERM $pid 2>/dev/null; sleep 10; kill -KILL $pid 2>/dev/null ) &
 		killer=$!
@@ -202,12 +203,14 @@ for seed in 1 2 3 4 5 6; do
 		kill $killer 2>/dev/null
 		wait $killer 2>/dev/null
 		if grep -q -E "AddressSanitizer|runtime error|LeakSanitizer" "$TMP/err"; then
-			bad "random guest $seed/$mode: sanitizer report"; grep -m3 -E "ERROR|runtime error" "$TMP/err" | sed 's/^/     /'
+			bad "random guest $seed/$mode [$eng]: sanitizer report"
+			grep -m3 -E "ERROR|runtime error" "$TMP/err" | sed 's/^/     /'
 		elif [ $st -eq 0 ] || [ $st -eq 2 ] || [ $st -eq 4 ] || [ $st -eq 143 ] || { [ $st -lt 128 ] && [ $((st % 2)) -eq 1 ]; }; then
-			ok "random guest $seed/$mode: status $st"
+			ok "random guest $seed/$mode [$eng]: status $st"
 		else
-			bad "random guest $seed/$mode: status $st"; tail -3 "$TMP/err" | sed 's/^/     /'
+			bad "random guest $seed/$mode [$eng]: status $st"; tail -3 "$TMP/err" | sed 's/^/     /'
 		fi
+	done
 	done
 done
 
