@@ -142,7 +142,7 @@ printf '\177ELF\002\001\001' >"$TMP/truncated.elf"
 bad_input() {
 	local desc=$1 want=$2
 	shift 3
-	timeout 60 "$VMON" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
+	timeout 60 "${WRAP[@]}" "$VMON" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
 	local st=$? lines
 	lines=$(wc -l <"$TMP/err")
 	if [ $st -ne 2 ]; then
@@ -157,6 +157,7 @@ bad_input() {
 		ok "$desc: $(cat "$TMP/err")"
 	fi
 }
+WRAP=() # a command to run vmon under (below: no /dev/kvm, no permission)
 R="run --accel emu"
 bad_input "missing file" "No such file" -- $R --raw "$TMP/nope.bin" --mode real
 bad_input "directory as image" "directory" -- $R --raw "$TMP" --mode real
@@ -180,10 +181,29 @@ bad_input "unknown command" "unknown command" -- launch
 bad_input "garbage ELF" "--kernel" -- $R --kernel "$TMP/garbage.elf"
 bad_input "truncated ELF" "--kernel" -- $R --kernel "$TMP/truncated.elf"
 bad_input "kernel larger than RAM" "fit" -- $R --kernel "$TMP/big.bin" --mem 1M
+# Without /dev/kvm (or, where it exists, in a mount namespace of vmon's own
+# that hides /dev), and without permission to open it (as user nobody).
 if [ ! -e /dev/kvm ]; then
+	WRAP=()
+elif [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then
+	WRAP=(unshare -m sh -c 'mount -t tmpfs tmpfs /dev && exec "$0" "$@"')
+else
+	WRAP=(skip)
+fi
+if [ "${WRAP[0]:-}" != skip ]; then
 	bad_input "no /dev/kvm" "--accel emu" -- run --accel kvm --raw "$G/hello.real.bin" --mode real
 	bad_input "no /dev/kvm (default engine)" "/dev/kvm" -- run --raw "$G/hello.real.bin" --mode real
+else
+	skip "no /dev/kvm: cannot hide this host's /dev/kvm (not root, or no mount namespaces)"
 fi
+if [ -e /dev/kvm ] && [ "$(id -u)" = 0 ] && [ "$(stat -c %a /dev/kvm)" = 600 ] && command -v setpriv >/dev/null &&
+	setpriv --reuid=65534 --regid=65534 --clear-groups test -r "$VMON"; then
+	WRAP=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+	bad_input "/dev/kvm without permission" "group kvm" -- run --accel kvm --raw "$G/hello.real.bin" --mode real
+elif [ -e /dev/kvm ]; then
+	skip "/dev/kvm without permission: needs root, /dev/kvm mode 600, setpriv and a vmon that user nobody can read"
+fi
+WRAP=()
 
 echo "== random guests: whatever a guest does, vmon survives it (every engine)"
 # 4 KiB of random bytes in every mode. A guest may spin, fault or crash; vmon
