@@ -58,12 +58,10 @@ expand() { # 1-5 7 -> 1 2 3 4 5 7
 
 # Every engine this host has (-e or ENGINES overrides): the case runs at
 # ring 3, which KVM runs on the host CPU, so kvm is a second oracle.
+. "$(dirname "$0")/../engines.sh"
 if [ -z "$ENGINES" ]; then
 	ENGINES=emu
-	if [ -r /dev/kvm ] && [ -w /dev/kvm ] && timeout 60 "$VMON" run --accel kvm --raw "$BUILD/guests/exitcode.prot32.bin" \
-		--mode prot32 >/dev/null 2>&1 </dev/null; [ $? -eq 255 ]; then
-		ENGINES="kvm emu"
-	fi
+	kvm_usable "$VMON" "$BUILD" && ENGINES="kvm emu"
 fi
 
 for seed in $(expand "$@"); do

@@ -80,7 +80,8 @@ rm -f "$TMP"/setup-only "$TMP"/half "$TMP"/badmagic "$TMP"/initrd-*
 
 # On kvm-pvm (a software-assisted KVM: guest ring 0 emulated), --accel kvm
 # with a Linux kernel says at once that the boot will crawl.
-if [ -d /sys/module/kvm_pvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+. "$(dirname "$0")/../engines.sh"
+if kvm_pvm && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 	timeout 5 "$VMON" run --accel kvm --kernel "$KERNEL" --initrd "$INITRD" --append console=ttyS0 \
 		</dev/null >/dev/null 2>"$TMP/pvm.err"
 	if head -1 "$TMP/pvm.err" | grep -q -e "kvm-pvm.*--accel emu boots it"; then

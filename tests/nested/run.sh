@@ -70,6 +70,7 @@ gcc -O2 -static -o "$R/vmon/$BUILD/tests/randbytes" tests/system/randbytes.c
 cp "$BUILD"/guests/*.bin "$BUILD"/guests/*.elf "$R/vmon/$BUILD/guests/"
 cp -r tests/system/run.sh tests/system/expected "$R/vmon/tests/system/"
 mkdir -p "$R/vmon/tests/linux" && cp tests/linux/run.sh "$R/vmon/tests/linux/"
+cp tests/engines.sh "$R/vmon/tests/"
 cp bench/exits "$R/vmon/bench/"
 # The Linux guest (built once, cached).
 if [ ! -f "$N/guest/vmlinuz" ] || [ ! -f "$N/guest/initrd.img" ]; then

@@ -19,11 +19,11 @@ skip() { skip=$((skip + 1)); echo "SKIP $*"; }
 
 # Which engines can run here? KVM needs a usable /dev/kvm. VMON_TEST_ENGINES
 # overrides (tests/nested/run.sh uses "kvm": emu already ran on the host).
+. "$(dirname "$0")/../engines.sh"
 ENGINES="emu"
 if [ -n "${VMON_TEST_ENGINES:-}" ]; then
 	ENGINES=$VMON_TEST_ENGINES
-elif [ -r /dev/kvm ] && [ -w /dev/kvm ] && timeout 60 "$VMON" run --accel kvm --raw "$G/exitcode.prot32.bin" --mode prot32 \
-	>/dev/null 2>&1 </dev/null; [ $? -eq 255 ]; then
+elif kvm_usable "$VMON" "$BUILD"; then
 	ENGINES="kvm emu"
 else
 	echo "SKIP kvm engine: /dev/kvm is absent or unusable on this host ($(ls /dev/kvm 2>&1 | head -1))"
@@ -47,7 +47,7 @@ run_case() {
 		# A guest that kvm-pvm cannot run (ring 0 there is emulated in
 		# software, without SSE): NAME.kvm-pvm.err is the start of vmon's
 		# crash line, which must name what stopped it, with status 4.
-		if [ "$eng" = kvm ] && [ -d /sys/module/kvm_pvm ] && [ -f "${expfile%.out}.kvm-pvm.err" ]; then
+		if [ "$eng" = kvm ] && kvm_pvm && [ -f "${expfile%.out}.kvm-pvm.err" ]; then
 			if [ $st -eq 4 ] && head -1 "$TMP/err" | grep -q -F -f "${expfile%.out}.kvm-pvm.err" &&
 				grep -q "rip=" "$TMP/err"; then
 				ok "$name [$eng]: kvm-pvm cannot run it, and says why: $(cat "${expfile%.out}.kvm-pvm.err")"
@@ -60,7 +60,7 @@ run_case() {
 		# kvm-pvm runs guest ring 3 in host user mode: instructions that
 		# are sensitive but not privileged show the host's state there (the
 		# Popek-Goldberg guest), so such a guest has an answer of its own.
-		if [ "$eng" = kvm ] && [ -d /sys/module/kvm_pvm ] && [ -f "${expfile%.out}.kvm-pvm.out" ]; then
+		if [ "$eng" = kvm ] && kvm_pvm && [ -f "${expfile%.out}.kvm-pvm.out" ]; then
 			exp=${expfile%.out}.kvm-pvm.out
 			note=" (kvm-pvm's answer, ${exp##*/})"
 		fi
@@ -183,16 +183,15 @@ bad_input "truncated ELF" "--kernel" -- $R --kernel "$TMP/truncated.elf"
 bad_input "kernel larger than RAM" "fit" -- $R --kernel "$TMP/big.bin" --mem 1M
 # Without /dev/kvm (or, where it exists, in a mount namespace of vmon's own
 # that hides /dev), and without permission to open it (as user nobody).
-if [ ! -e /dev/kvm ]; then
-	WRAP=()
-elif [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then
-	WRAP=(unshare -m sh -c 'mount -t tmpfs tmpfs /dev && exec "$0" "$@"')
-else
-	WRAP=(skip)
-fi
-if [ "${WRAP[0]:-}" != skip ]; then
+no_kvm_cases() {
 	bad_input "no /dev/kvm" "--accel emu" -- run --accel kvm --raw "$G/hello.real.bin" --mode real
 	bad_input "no /dev/kvm (default engine)" "/dev/kvm" -- run --raw "$G/hello.real.bin" --mode real
+}
+if [ ! -e /dev/kvm ]; then
+	no_kvm_cases
+elif [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then
+	WRAP=(unshare -m sh -c 'mount -t tmpfs tmpfs /dev && exec "$0" "$@"')
+	no_kvm_cases
 else
 	skip "no /dev/kvm: cannot hide this host's /dev/kvm (not root, or no mount namespaces)"
 fi
