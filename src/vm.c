@@ -8,6 +8,7 @@
 #include "boot/boot.h"
 #include "dev/acpi_pm.h"
 #include "dev/debug_exit.h"
+#include "dev/fw_cfg.h"
 #include "dev/i8042.h"
 #include "dev/rtc_cmos.h"
 #include "dev/uart16550.h"
@@ -67,6 +68,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 		r = i8042_create(&vm->bus, on_reset, vm, &vm->i8042);
 	if (r == 0)
 		r = acpi_pm_create(&vm->bus, on_acpi_event, vm, NULL, NULL, &vm->acpi_pm);
+	if (r == 0)
+		r = fw_cfg_create(&vm->bus, &vm->mem, cfg->mem_size, cfg->cpus, &vm->fw_cfg);
 	if (r < 0) {
 		log_error("devices: %s", strerror(-r));
 		return r;
@@ -82,6 +85,7 @@ void vm_destroy(struct vm *vm)
 	rtc_cmos_destroy(vm->rtc);
 	i8042_destroy(vm->i8042);
 	acpi_pm_destroy(vm->acpi_pm);
+	fw_cfg_destroy(vm->fw_cfg);
 	io_bus_destroy(&vm->bus);
 	guest_mem_destroy(&vm->mem);
 	pthread_mutex_destroy(&vm->stop_lock);

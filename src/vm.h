@@ -18,6 +18,7 @@ struct debug_exit;
 struct rtc_cmos;
 struct i8042;
 struct acpi_pm;
+struct fw_cfg;
 
 enum vm_outcome {
 	VM_OUTCOME_RUNNING = 0,
@@ -42,6 +43,7 @@ struct vm {
 	struct rtc_cmos *rtc;
 	struct i8042 *i8042;
 	struct acpi_pm *acpi_pm;
+	struct fw_cfg *fw_cfg;
 
 	const struct cpu_engine *engine;
 	void *engine_data;
