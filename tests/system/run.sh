@@ -116,6 +116,17 @@ QEMU_CPU_LINES=22 raw x87 long64 33
 # SSE at ring 0: every CPU runs it, but kvm-pvm's software emulation of
 # ring 0 cannot; vmon must then end the run naming the instruction.
 raw sse0 long64 33
+# fw_cfg (QEMU docs/specs/fw_cfg.rst) on machines of several shapes: the
+# expected files are the spec's answers for each --cpus and --mem.
+raw fwcfg long64 33
+fwcfg() { # fwcfg TAG vmon-args: expected/fwcfg.long64.TAG.out
+	local tag=$1
+	shift
+	run_case "fwcfg.long64 $*" 33 "$EXP/fwcfg.long64.$tag.out" -- --raw "$G/fwcfg.long64.bin" --mode long64 "$@"
+}
+fwcfg cpus4-64M --cpus 4 --mem 64M
+fwcfg cpus2-5G --cpus 2 --mem 5G
+fwcfg mem1M --mem 1M
 run_case hello.elf32 33 "$EXP/hello.elf32.out" -- --kernel "$G/hello.elf32.elf"
 run_case hello.elf64 33 "$EXP/hello.elf64.out" -- --kernel "$G/hello.elf64.elf"
 run_case mbinfo.multiboot 33 "$EXP/mbinfo.multiboot.out" -- --kernel "$G/mbinfo.multiboot.elf" \
