@@ -132,6 +132,37 @@ run_case hello.elf64 33 "$EXP/hello.elf64.out" -- --kernel "$G/hello.elf64.elf"
 run_case mbinfo.multiboot 33 "$EXP/mbinfo.multiboot.out" -- --kernel "$G/mbinfo.multiboot.elf" \
 	--mem 64M --append "console=ttyS0 hello=world"
 
+echo "== fw_cfg against QEMU"
+# The same fwcfg guest on QEMU (Multiboot, through tests/system/mbwrap64.S):
+# every line must agree with vmon's except the file list and the e820 map,
+# which are each monitor's own (QEMU has more files and another map).
+fwcfg_keep() { grep -v -E '^(fw_cfg: [0-9]+ files|fw_cfg: file |e820: )' "$1"; }
+fwcfg_qemu() { # fwcfg_qemu CPUS MEM
+	timeout 120 qemu-system-x86_64 -accel tcg -nographic -no-reboot -smp "$1" -m "$2" \
+		-device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$TMP/fwcfg.mb.elf" </dev/null 2>&1 |
+		tr -d '\r' | sed -n 's/.*\(fw_cfg: signature\)/\1/; /^fw_cfg: signature/,$p' >"$TMP/qemu"
+	timeout 120 "$VMON" run --accel emu --raw "$G/fwcfg.long64.bin" --mode long64 --cpus "$1" --mem "$2" \
+		>"$TMP/vmon" 2>&1 </dev/null
+	if [ "$(fwcfg_keep "$TMP/qemu" | wc -l)" -ge 10 ] && cmp -s <(fwcfg_keep "$TMP/qemu") <(fwcfg_keep "$TMP/vmon") &&
+		grep -q -E '^fw_cfg: file [0-9a-f]{4} size [0-9]+ etc/e820$' "$TMP/qemu"; then
+		ok "fw_cfg --cpus $1 --mem $2: QEMU reads the same signature, ID, CPUs, RAM size, DMA results"
+	else
+		bad "fw_cfg --cpus $1 --mem $2: QEMU and vmon differ"
+		diff <(fwcfg_keep "$TMP/qemu") <(fwcfg_keep "$TMP/vmon") | head -10 | sed 's/^/     /'
+	fi
+}
+if ! command -v qemu-system-x86_64 >/dev/null; then
+	skip "fw_cfg against QEMU: qemu-system-x86_64 is not installed"
+elif gcc -m32 -nostdlib -ffreestanding -fno-pic -no-pie -Wl,-m,elf_i386 -Wl,-N -Wl,-Ttext=0x100000 \
+	-Wl,--build-id=none -Wl,--no-warn-rwx-segments -DPAYLOAD="\"$G/fwcfg.long64.bin\"" \
+	-o "$TMP/fwcfg.mb.elf" tests/system/mbwrap64.S; then
+	fwcfg_qemu 1 256M
+	fwcfg_qemu 4 64M
+	fwcfg_qemu 2 5G
+else
+	bad "fw_cfg against QEMU: cannot build the Multiboot wrapper"
+fi
+
 echo "== crash reports"
 for eng in $ENGINES; do
 	timeout 60 "$VMON" run --accel "$eng" --raw "$G/triple.prot32.bin" --mode prot32 >/dev/null 2>"$TMP/err" </dev/null
