@@ -67,6 +67,7 @@
  * TSC-deadline, PMU, speculation controls (there is no speculation). */
 #include <string.h>
 
+#include "cpu/x86_topology.h"
 #include "emu.h"
 
 #define EMU_CPUID_MAX_BASIC 0x16u
@@ -84,15 +85,6 @@ static unsigned ncpus(const struct emu_cpu *cpu)
 	return cpu->mach ? emu_machine_ncpus(cpu->mach) : 1;
 }
 
-/* Bits of an APIC id that select the core: ceil(log2 n). */
-static unsigned core_bits(unsigned n)
-{
-	unsigned s = 0;
-	while ((1u << s) < n)
-		s++;
-	return s;
-}
-
 /* Leaf 4: a cache of the given type (1 data, 2 code, 3 unified) and level
  * (SDM vol. 2A, CPUID leaf 04H). */
 static void cache_leaf(uint32_t out[4], unsigned type, unsigned level, unsigned kib, unsigned ways,
@@ -108,7 +100,7 @@ static void cache_leaf(uint32_t out[4], unsigned type, unsigned level, unsigned 
 void emu_cpuid(const struct emu_cpu *cpu, uint32_t leaf, uint32_t sub, uint32_t out[4])
 {
 	uint32_t *a = &out[0], *b = &out[1], *c = &out[2], *d = &out[3];
-	unsigned n = ncpus(cpu), s = core_bits(n);
+	unsigned n = ncpus(cpu), s = x86_core_id_bits(n);
 	*a = *b = *c = *d = 0;
 	if ((leaf > EMU_CPUID_MAX_BASIC && leaf < 0x40000000) || leaf > EMU_CPUID_MAX_EXT)
 		leaf = EMU_CPUID_MAX_BASIC;

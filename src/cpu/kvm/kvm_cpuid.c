@@ -14,14 +14,7 @@
 #include <string.h>
 
 #include "cpu/kvm/kvm_internal.h"
-
-static unsigned core_bits(unsigned n)
-{
-	unsigned s = 0;
-	while ((1u << s) < n)
-		s++;
-	return s;
-}
+#include "cpu/x86_topology.h"
 
 /* EAX[25:14] of a deterministic cache leaf (Intel 4, AMD 0x8000001D). */
 static uint32_t cache_sharing(uint32_t eax, unsigned s)
@@ -33,7 +26,7 @@ static uint32_t cache_sharing(uint32_t eax, unsigned s)
 
 void kvm_cpuid_personalise(struct kvm_cpuid2 *c, unsigned index, unsigned ncpus)
 {
-	unsigned s = core_bits(ncpus ? ncpus : 1);
+	unsigned s = x86_core_id_bits(ncpus ? ncpus : 1);
 	bool amd = false;
 	for (unsigned i = 0; i < c->nent; i++)
 		if (c->entries[i].function == 0)
