@@ -73,7 +73,6 @@
 #define EMU_CPUID_MAX_BASIC 0x16u
 #define EMU_CPUID_MAX_EXT 0x80000008u
 #define EMU_CPUID_HV_MAX 0x40000010u
-#define MISC_ENABLE_LIMIT_CPUID (1ull << 22)
 
 static void put_str(uint32_t *regs, const char *s)
 {
@@ -108,7 +107,7 @@ void emu_cpuid(const struct emu_cpu *cpu, uint32_t leaf, uint32_t sub, uint32_t 
 	case 0: {
 		uint32_t r[3];
 		put_str(r, "GenuineIntel");
-		*a = (cpu->msr.misc_enable & MISC_ENABLE_LIMIT_CPUID) ? 2 : EMU_CPUID_MAX_BASIC;
+		*a = (cpu->msr.misc_enable & EMU_MISC_ENABLE_LIMIT_CPUID) ? 2 : EMU_CPUID_MAX_BASIC;
 		*b = r[0];
 		*d = r[1];
 		*c = r[2];

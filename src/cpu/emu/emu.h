@@ -115,6 +115,7 @@ struct emu_msrs {
 	uint64_t tsc_epoch;
 	uint64_t mtrr_def, mtrr_var[16], mtrr_fix[11], mcg_status;
 };
+#define EMU_MISC_ENABLE_LIMIT_CPUID (1ULL << 22) /* CPUID leaf 0 reports 2 (cpuid.c) */
 
 /* x87 and SSE state (SDM vol. 1 §8.1, §10.2). vmon executes the x87
  * control instructions and the SSE/SSE2 moves and integer operations; the

@@ -58,7 +58,7 @@ enum {
  * disable (23) are writable; "BTS unavailable" (11) and "PEBS unavailable"
  * (12) read 1 and ignore writes, like "performance monitoring available"
  * (7), which reads 0; any other bit changed is #GP. */
-#define MISC_ENABLE_RW ((1ULL << 0) | (1ULL << 22) | (1ULL << 23))
+#define MISC_ENABLE_RW ((1ULL << 0) | EMU_MISC_ENABLE_LIMIT_CPUID | (1ULL << 23))
 #define MISC_ENABLE_RO ((1ULL << 7) | (1ULL << 11) | (1ULL << 12))
 #define MISC_ENABLE_RESET ((1ULL << 0) | (1ULL << 11) | (1ULL << 12))
 
