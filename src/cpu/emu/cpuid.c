@@ -42,7 +42,8 @@
  *   0x40000000  eax       0x40000010; ebx:ecx:edx "VmonVmonVmon" (hypervisor leaf)
  *   0x40000010  eax       1000000: TSC kHz; ebx 100000: APIC bus kHz (the
  *                         VMware/QEMU convention; Linux 6.1 reads it only
- *                         under those signatures and uses leaf 0x15 here)
+ *                         under VMware's and ACRN's signatures and uses
+ *                         leaf 0x15 here)
  *   0x80000000  eax       0x80000008
  *   0x80000001  ecx       LAHF/SAHF in 64-bit mode(0)
  *               edx       SYSCALL(11) NX(20) RDTSCP(27) LM(29)
