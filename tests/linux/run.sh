@@ -10,7 +10,11 @@
 #     one line on stderr, status 2
 #   piped stdin, --cpus 1 and 2 (--mem 256M): nproc, memory, clock source, RTC
 #     year, poweroff -> 0
-#   --mem 128M: memory, reboot -> 0;  --mem 5G: memory (RAM above 4 GiB), -> 0
+#   --mem 128M --cpus 4: memory, nproc, reboot -> 0;  --mem 5G: memory (RAM
+#     above 4 GiB), -> 0
+#   under emu, on the --cpus 1, 2 and 4 boots: the clock source is tsc, and
+#     dmesg has none of the lines of a CPU model Linux distrusts (unknown
+#     vendor, MTRRs disabled, no MCE, TSC unsynchronised or marked unstable)
 #   kernel panic with panic=-1: vmon exits
 #   on a pseudo-terminal ($BUILD/tests/ptydrive): a typed command's output,
 #     Ctrl-A x -> 0; SIGTERM during boot -> 143; the terminal restored both times
@@ -140,8 +144,27 @@ status_is() { # status_is DESC WANT NAME
 }
 
 MEMCMD='echo "MEM=$(free -m | awk "/Mem:/ { print \$2 }")"'
+# What Linux prints when it distrusts the CPU model (cpu/common.c, mtrr.c,
+# mce/core.c, tsc.c); DMESGCMD prints each such line as "BAD: ..." and their
+# count as BADN=.
+DISTRUST='vendor_id|unknown|may be unstable|MTRRs disabled|Unable to init MCE|TSCs unsynchronized|Marking TSC unstable'
+DMESGCMD='dmesg | grep -E "'"$DISTRUST"'" | sed "s/^/BAD: /"; echo "BADN=$(dmesg | grep -c -E "'"$DISTRUST"'")"'
+CSCMD='echo "CS=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"'
+# check_trusted NAME DESC: under emu, the boot NAME ended on tsc with no
+# distrust line in dmesg.
+check_trusted() {
+	[ "$ENGINE" = emu ] || return 0
+	local out=$TMP/$1.out
+	check "[$ENGINE] $2: the clock source is tsc" "^CS=tsc" "$out"
+	if grep -q "^BADN=0" "$out"; then
+		ok "[$ENGINE] $2: dmesg has no line of distrust (/$DISTRUST/)"
+	else
+		bad "[$ENGINE] $2: dmesg says:"
+		grep "^BAD: \|^BADN=" "$out" | head -10 | sed 's/^/     /'
+	fi
+}
 for cpus in ${LINUX_CPUS:-1 2}; do
-	boot "smp$cpus" 'echo "NPROC=$(nproc)"; '"$MEMCMD"'; echo "CS=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"; echo "AVAIL=$(cat /sys/devices/system/clocksource/clocksource0/available_clocksource)"; echo "YEAR=$(date +%Y)"; poweroff' \
+	boot "smp$cpus" 'echo "NPROC=$(nproc)"; '"$MEMCMD; $DMESGCMD; $CSCMD"'; echo "AVAIL=$(cat /sys/devices/system/clocksource/clocksource0/available_clocksource)"; echo "YEAR=$(date +%Y)"; poweroff' \
 		--cpus $cpus --mem 256M --append "console=ttyS0"
 	out=$TMP/smp$cpus.out
 	check "[$ENGINE] --cpus $cpus: boot marker (${boot_s}s)" "$MARKER" "$out"
@@ -151,11 +174,15 @@ for cpus in ${LINUX_CPUS:-1 2}; do
 	# KVM's paravirtual clock (KVM_FEATURE_CLOCKSOURCE2 in CPUID 0x40000001)
 	[ "$ENGINE" = kvm ] && check "[$ENGINE] --cpus $cpus: kvm-clock is offered" "AVAIL=.*kvm-clock" "$out"
 	check "[$ENGINE] --cpus $cpus: the RTC gives this year" "YEAR=$(date -u +%Y)" "$out"
+	check_trusted "smp$cpus" "--cpus $cpus"
 	status_is "[$ENGINE] --cpus $cpus: poweroff" 0 "smp$cpus"
 done
 
-boot reboot "$MEMCMD; reboot" --mem 128M --append "console=ttyS0"
+# Four vCPUs on the boot that reboots (no boot of its own).
+boot reboot 'echo "NPROC=$(nproc)"; '"$MEMCMD; $DMESGCMD; $CSCMD; reboot" --mem 128M --cpus 4 --append "console=ttyS0"
 check "[$ENGINE] --mem 128M: memory about 128 MiB (${boot_s}s)" "MEM=(8[0-9]|9[0-9]|1[0-2][0-9])[^0-9]" "$TMP/reboot.out"
+check "[$ENGINE] --mem 128M --cpus 4: nproc is 4" "NPROC=4" "$TMP/reboot.out"
+check_trusted reboot "--mem 128M --cpus 4"
 status_is "[$ENGINE] --mem 128M: reboot" 0 reboot
 
 # RAM above 3 GiB continues at 4 GiB: the guest must see all 5 GiB, and an

@@ -31,7 +31,7 @@ void emu_cpu_load(struct emu_cpu *cpu, const struct x86_state *st)
 	cpu->cr8 = st->cr8;
 	cpu->efer = st->efer;
 	cpu->apic_base = st->apic_base;
-	cpu->msr.pat = 0x0007040600070406ULL;
+	emu_msr_reset(cpu);
 	emu_fpu_reset(&cpu->fpu);
 	if (!emu_prot_mode(cpu))
 		cpu->cpl = 0;

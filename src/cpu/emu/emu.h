@@ -110,7 +110,12 @@ struct emu_msrs {
 	uint64_t star, lstar, cstar, fmask, kernel_gs_base;
 	uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
 	uint64_t pat, tsc_offset, tsc_aux, misc_enable;
+	/* msr.c: tsc_offset is IA32_TSC_ADJUST; tsc_epoch the host
+	 * CLOCK_MONOTONIC ns at which every vCPU's TSC read 0 */
+	uint64_t tsc_epoch;
+	uint64_t mtrr_def, mtrr_var[16], mtrr_fix[11], mcg_status;
 };
+#define EMU_MISC_ENABLE_LIMIT_CPUID (1ULL << 22) /* CPUID leaf 0 reports 2 (cpuid.c) */
 
 /* x87 and SSE state (SDM vol. 1 §8.1, §10.2). vmon executes the x87
  * control instructions and the SSE/SSE2 moves and integer operations; the
@@ -442,6 +447,8 @@ void emu_cpuid(const struct emu_cpu *cpu, uint32_t leaf, uint32_t sub, uint32_t 
 int emu_set_cr(struct emu_cpu *cpu, unsigned cr, uint64_t v) EMU_MUST;
 int emu_set_efer(struct emu_cpu *cpu, uint64_t v) EMU_MUST;
 uint64_t emu_tsc(const struct emu_cpu *cpu);
+void emu_msr_reset(struct emu_cpu *cpu); /* power-on MSR values (keeps tsc_epoch) */
+uint64_t emu_host_ns(void);              /* host CLOCK_MONOTONIC in ns */
 
 /* --- engine (emu_engine.c) --- */
 void emu_report_crash(struct emu_cpu *cpu, const char *reason);

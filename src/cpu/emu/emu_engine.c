@@ -232,8 +232,10 @@ static int emu_create(struct vm *vm)
 			return -e;
 		}
 	}
+	uint64_t tsc_epoch = emu_host_ns(); /* power-on: every TSC reads 0 (msr.c) */
 	for (unsigned i = 0; i < m->ncpus; i++) {
 		struct emu_cpu *c = &m->cpus[i];
+		c->msr.tsc_epoch = tsc_epoch;
 		c->index = i;
 		c->vm = vm;
 		c->mach = m;
@@ -246,6 +248,7 @@ static int emu_create(struct vm *vm)
 		} else {
 			/* application processors wait for INIT/SIPI (SDM vol. 3 §8.4) */
 			emu_cpu_reset_wait_sipi(c);
+			emu_msr_reset(c);
 			c->apic_base = (vm->boot_state.apic_base & ~0x100ULL) | (1u << 11);
 		}
 		emu_lapic_reset(c);

@@ -2,7 +2,6 @@
  * cache control, LMSW/SMSW, time stamp counter, SWAPGS, and the harmless
  * hint/fence forms. CR writes follow SDM vol. 3 §2.5 and the MOV CR page,
  * including the long-mode activation rules of §9.8.5. */
-#include <time.h>
 
 #include "emu.h"
 #include "util/log.h"
@@ -80,20 +79,6 @@ static uint64_t get_cr(struct emu_cpu *cpu, unsigned cr)
 	case 4: return cpu->cr4;
 	default: return (cpu->lapic.tpr >> 4) & 0xf;
 	}
-}
-
-static uint64_t tsc_now(const struct emu_cpu *cpu)
-{
-	/* a 1 GHz TSC from the host monotonic clock (CPUID advertises no
-	 * invariant-TSC frequency; guests calibrate it) */
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec + cpu->msr.tsc_offset;
-}
-
-uint64_t emu_tsc(const struct emu_cpu *cpu)
-{
-	return tsc_now(cpu);
 }
 
 static int need_cpl0(struct emu_cpu *cpu)
@@ -204,7 +189,7 @@ int emu_x_system(struct emu_cpu *cpu, const struct emu_insn *in)
 	case M_RDTSCP:
 		if ((cpu->cr4 & (1u << 2)) && emu_prot_mode(cpu) && cpu->cpl != 0) /* CR4.TSD */
 			return emu_gp(cpu, 0);
-		v = tsc_now(cpu);
+		v = emu_tsc(cpu); /* msr.c */
 		emu_reg_set(cpu, in, RAX, 4, v & 0xffffffffULL);
 		emu_reg_set(cpu, in, RDX, 4, v >> 32);
 		if (in->mnem == M_RDTSCP)

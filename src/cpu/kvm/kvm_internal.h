@@ -40,6 +40,9 @@ struct kvm_engine_state {
 void kvm_regs_from_state(const struct x86_state *st, struct kvm_regs *regs, struct kvm_sregs *sregs);
 void kvm_regs_to_state(const struct kvm_regs *regs, const struct kvm_sregs *sregs, struct x86_state *st);
 
+/* kvm_cpuid.c: the supported CPUID made vCPU `index`'s of `ncpus`. */
+void kvm_cpuid_personalise(struct kvm_cpuid2 *c, unsigned index, unsigned ncpus);
+
 /* kvm_vcpu.c */
 int kvm_vcpu_create(struct kvm_engine_state *ks, unsigned index);
 int kvm_vcpu_load_boot_state(struct kvm_vcpu *v, const struct x86_state *st, bool paging_outside_long_mode);

@@ -16,11 +16,7 @@ static const char paging_limit_msg[] =
 	"the host's KVM cannot run paging outside long mode (a nested, software-assisted KVM); "
 	"run this guest with --accel emu";
 
-/* The host's supported CPUID, personalised (api.rst, "CPU topology": the
- * APIC id must differ per vCPU): the APIC id in leaf 1 EBX[31:24], leaf
- * 0xB/0x1F EDX and leaf 0x8000001E EAX; the logical-processor count in leaf 1
- * EBX[23:16] with HTT (EDX[28]) when there is more than one; the
- * hypervisor-present bit (leaf 1 ECX[31]). SDM vol. 2A, CPUID. */
+/* The host's supported CPUID, personalised for this vCPU (kvm_cpuid.c). */
 static int set_cpuid(struct kvm_vcpu *v)
 {
 	const struct kvm_cpuid2 *src = v->ks->cpuid;
@@ -29,20 +25,7 @@ static int set_cpuid(struct kvm_vcpu *v)
 	if (!c)
 		return -ENOMEM;
 	memcpy(c, src, bytes);
-	for (unsigned i = 0; i < c->nent; i++) {
-		struct kvm_cpuid_entry2 *e = &c->entries[i];
-		unsigned ncpus = v->ks->nvcpus_planned;
-		if (e->function == 1) {
-			e->ebx = (e->ebx & 0x0000ffff) | (v->index << 24) | ((ncpus & 0xff) << 16);
-			if (ncpus > 1)
-				e->edx |= 1u << 28;
-			e->ecx |= 1u << 31;
-		} else if (e->function == 0xb || e->function == 0x1f) {
-			e->edx = v->index;
-		} else if (e->function == 0x8000001e) {
-			e->eax = v->index;
-		}
-	}
+	kvm_cpuid_personalise(c, v->index, v->ks->nvcpus_planned);
 	int r = 0;
 	if (ioctl(v->fd, KVM_SET_CPUID2, c) < 0) {
 		r = -errno;
