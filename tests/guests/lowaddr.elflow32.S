@@ -1,6 +1,6 @@
 /* An ELF32 executable linked at 0x8000, below vmon's usual boot area: vmon
  * must load it there and move its GDT and stack out of the way. Prints where
- * it runs, the entry ESP and GDTR base vmon gave it, and two BIOS data area
+ * it runs, the entry ESP and GDTR base vmon gave it, and the BIOS data area
  * words. */
 #include "guest.h"
 	.code32
@@ -25,28 +25,21 @@ _start:
 	call puts
 	mov gdtr + 2, %eax
 	call puthex
-	mov $s_bda, %esi
-	call puts
-	movzwl 0x40e, %eax
-	call puthex
-	mov $s_basemem, %esi
-	call puts
-	movzwl 0x413, %eax
-	call puthex
 	mov $s_nl, %esi
 	call puts
+	call put_bda
 	cmpl $0, bss_word              /* .bss zeroed by the loader */
 	jne bad
 	VERDICT ok, fail, esi
 	DEFINE_PUTS
 	DEFINE_PUTC32
 	DEFINE_PUTHEX32
+	DEFINE_PUT_FIELDS32
+	DEFINE_PUT_BDA32
 	.data
 s_hello:   .asciz "low ELF: _start="
 s_esp:     .asciz " entry esp="
 s_gdt:     .asciz " gdt base="
-s_bda:     .asciz "\nbda: ebda_seg="
-s_basemem: .asciz " base_kib="
 s_nl:      .asciz "\n"
 ok:        .asciz "low ELF: bss is zero\n"
 fail:      .asciz "low ELF: bss not zeroed\n"

@@ -123,11 +123,13 @@ run_case hello.elf64 33 "$EXP/hello.elf64.out" -- --kernel "$G/hello.elf64.elf"
 expect() { sed -e "s|@G@|$G|g" -e "s|@TMP@|$TMP|g" "$EXP/$1" >"$TMP/$1"; echo "$TMP/$1"; }
 run_case mbinfo.multiboot 33 "$(expect mbinfo.multiboot.out)" -- --kernel "$G/mbinfo.multiboot.elf" \
 	--mem 64M --append "console=ttyS0 hello=world"
-# Two modules made here with known content: 9 bytes, and 5000 'B' + 01 02 03.
+# The same kernel with three modules made here with known content: 9 bytes,
+# 5000 'B' + 01 02 03, and 2 bytes; ",," is a comma in the first one's string.
 printf 'MODULE-A!' >"$TMP/mod-a.bin"
 { head -c 5000 /dev/zero | tr '\0' B; printf '\001\002\003'; } >"$TMP/mod-b.bin"
-run_case mbmods.multiboot 33 "$(expect mbmods.multiboot.out)" -- --kernel "$G/mbmods.multiboot.elf" \
-	--append "hello=world x" --initrd "$TMP/mod-a.bin arg1 a,,b,$TMP/mod-b.bin"
+printf 'xy' >"$TMP/mod-c.bin"
+run_case mbmods.multiboot 33 "$(expect mbmods.multiboot.out)" -- --kernel "$G/mbinfo.multiboot.elf" \
+	--append "hello=world x" --initrd "$TMP/mod-a.bin arg1 a,,b,$TMP/mod-b.bin,$TMP/mod-c.bin"
 # An ELF32 linked at 0x8000: vmon's GDT and stack move to 0x10000.
 run_case lowaddr.elflow32 33 "$EXP/lowaddr.elflow32.out" -- --kernel "$G/lowaddr.elflow32.elf"
 
@@ -195,11 +197,11 @@ bad_input "kernel larger than RAM" "fit" -- $R --kernel "$TMP/big.bin" --mem 1M
 # an empty entry in the list; --initrd with a plain ELF.
 head -c 1572864 /dev/zero >"$TMP/mod-big.bin"
 bad_input "Multiboot module too big" "mod-big.bin: the module's 1572864 bytes at 0x104000 do not fit" -- \
-	$R --kernel "$G/mbmods.multiboot.elf" --mem 2M --initrd "$TMP/mod-a.bin,$TMP/mod-big.bin x"
+	$R --kernel "$G/mbinfo.multiboot.elf" --mem 2M --initrd "$TMP/mod-a.bin,$TMP/mod-big.bin x"
 bad_input "Multiboot module missing" "nope.bin: No such file" -- \
-	$R --kernel "$G/mbmods.multiboot.elf" --initrd "$TMP/mod-a.bin,$TMP/nope.bin"
+	$R --kernel "$G/mbinfo.multiboot.elf" --initrd "$TMP/mod-a.bin,$TMP/nope.bin"
 bad_input "Multiboot module list with an empty entry" "empty module" -- \
-	$R --kernel "$G/mbmods.multiboot.elf" --initrd "$TMP/mod-a.bin,"
+	$R --kernel "$G/mbinfo.multiboot.elf" --initrd "$TMP/mod-a.bin,"
 bad_input "--initrd with an ELF32 kernel" "Multiboot kernel takes --initrd" -- \
 	$R --kernel "$G/hello.elf32.elf" --initrd "$TMP/mod-a.bin"
 # The low ELF with its segment's memsz patched (p_memsz: program header
