@@ -26,13 +26,15 @@ BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 
 # Test guests: the file name says how a guest is built and started.
 #   NAME.real.S NAME.prot32.S NAME.paged32.S NAME.long64.S  flat binary at 0x10000 (--raw --mode M)
-#   NAME.elf32.S NAME.elf64.S NAME.multiboot.S              ELF executable (--kernel)
+#   NAME.elf32.S NAME.elf64.S NAME.multiboot.S              ELF executable at 1 MiB (--kernel)
+#   NAME.elflow32.S                                         ELF32 executable at 0x8000 (--kernel)
 GUEST_DIR  := tests/guests
 G_RAW16    := $(wildcard $(GUEST_DIR)/*.real.S)
 G_RAW32    := $(wildcard $(GUEST_DIR)/*.prot32.S $(GUEST_DIR)/*.paged32.S)
 G_RAW64    := $(wildcard $(GUEST_DIR)/*.long64.S)
 G_ELF32    := $(wildcard $(GUEST_DIR)/*.elf32.S $(GUEST_DIR)/*.multiboot.S)
 G_ELF64    := $(wildcard $(GUEST_DIR)/*.elf64.S)
+G_ELFLOW   := $(wildcard $(GUEST_DIR)/*.elflow32.S)
 G_C64      := $(wildcard $(GUEST_DIR)/*.long64.c)
 GUEST_LIB  := $(GUEST_DIR)/lib/start64.S $(GUEST_DIR)/lib/guestlib.c $(GUEST_DIR)/lib/user.c
 # C guests: freestanding, no SSE (KVM here emulates ring 0 and lacks SSE there).
@@ -41,7 +43,7 @@ GUEST_CFLAGS := -m64 -O2 -ffreestanding -nostdlib -fno-pic -no-pie -mno-red-zone
 	-I$(GUEST_DIR) -Wl,--build-id=none -Wl,--no-warn-rwx-segments -T $(GUEST_DIR)/lib/long64.ld
 GUEST_BINS := $(patsubst $(GUEST_DIR)/%.S,$(BUILD)/guests/%.bin,$(G_RAW16) $(G_RAW32) $(G_RAW64)) \
 	      $(patsubst $(GUEST_DIR)/%.c,$(BUILD)/guests/%.bin,$(G_C64)) \
-	      $(patsubst $(GUEST_DIR)/%.S,$(BUILD)/guests/%.elf,$(G_ELF32) $(G_ELF64))
+	      $(patsubst $(GUEST_DIR)/%.S,$(BUILD)/guests/%.elf,$(G_ELF32) $(G_ELF64) $(G_ELFLOW))
 GUEST_ASFLAGS := -I$(GUEST_DIR) -nostdlib -ffreestanding -fno-pic -no-pie -Wl,--no-warn-rwx-segments
 
 .PHONY: all check test unit system bench clean guests static nested linux
@@ -89,6 +91,13 @@ $(BUILD)/guests/%.elf: $(GUEST_DIR)/%.S $(wildcard $(GUEST_DIR)/*.h)
 	@echo "  GUEST   $@"
 	@$(CC) $(if $(filter %.elf64.S,$<),-m64,-m32 -Wl,-m,elf_i386) $(GUEST_ASFLAGS) \
 		-Wl,-Ttext=0x100000 -Wl,--build-id=none -Wl,-z,max-page-size=4096 -Wl,-z,noseparate-code -o $@ $<
+
+# Low-address ELF guests: one segment (-N) from 0x8000, below vmon's usual
+# boot area.
+$(BUILD)/guests/%.elflow32.elf: $(GUEST_DIR)/%.elflow32.S $(wildcard $(GUEST_DIR)/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  GUEST   $@"
+	@$(CC) -m32 -Wl,-m,elf_i386 $(GUEST_ASFLAGS) -Wl,-Ttext=0x8000 -Wl,-N -Wl,--build-id=none -o $@ $<
 
 # The differential-test generator is a host tool (tests/difftest/run.sh).
 $(BUILD)/tests/difftest/gen: tests/difftest/gen.c

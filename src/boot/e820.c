@@ -20,12 +20,13 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
 unsigned e820_build(uint64_t ram_size, struct e820_entry *out, unsigned max)
 {
 	unsigned n = 0;
-	/* Low RAM is backed up to min(RAM, 3G) (guest_mem.h); the legacy hole
-	 * hides what lies between 640 KiB and 1 MiB. */
+	/* Low RAM is backed up to min(RAM, 3G) (guest_mem.h); the EBDA and the
+	 * legacy hole take what lies between 639 KiB and 1 MiB (as a PC BIOS
+	 * reports it: the EBDA is reserved, INT 15h E820h in ACPI 6.5 §15). */
 	uint64_t low_top = min_u64(ram_size, GUEST_MEM_HOLE_START);
 
-	add(out, max, &n, 0, min_u64(low_top, E820_LEGACY_HOLE_START), E820_USABLE);
-	add(out, max, &n, E820_LEGACY_HOLE_START, E820_LEGACY_HOLE_END, E820_RESERVED);
+	add(out, max, &n, 0, min_u64(low_top, E820_EBDA_START), E820_USABLE);
+	add(out, max, &n, E820_EBDA_START, E820_LEGACY_HOLE_END, E820_RESERVED);
 	add(out, max, &n, E820_LEGACY_HOLE_END, low_top, E820_USABLE);
 	add(out, max, &n, GUEST_MEM_HOLE_START, GUEST_MEM_HIGH_START, E820_RESERVED);
 	if (ram_size > GUEST_MEM_HOLE_START) {

@@ -16,6 +16,10 @@
 
 #define E820_LEGACY_HOLE_START 0xA0000ULL  /* 640 KiB: VGA and BIOS area */
 #define E820_LEGACY_HOLE_END   0x100000ULL /* 1 MiB */
+/* The extended BIOS data area vmon puts in the last KiB of conventional
+ * memory (boot/bda.c); reserved in the map like the hole above it. */
+#define E820_EBDA_START        0x9FC00ULL
+#define E820_EBDA_SIZE         0x400ULL
 
 struct e820_entry {
 	uint64_t addr;
@@ -25,8 +29,8 @@ struct e820_entry {
 
 /* Fills out[] with the map for ram_size bytes of guest RAM, in address order,
  * without empty ranges:
- *   [0, 640K)            usable (less if RAM is smaller)
- *   [640K, 1M)           reserved: the legacy hole
+ *   [0, 639K)            usable (less if RAM is smaller)
+ *   [639K, 1M)           reserved: the EBDA, then the legacy hole
  *   [1M, min(RAM, 3G))   usable
  *   [3G, 4G)             reserved: the MMIO hole (PCI, IOAPIC, LAPIC)
  *   [4G, 4G + RAM - 3G)  usable, when RAM is larger than 3 GiB

@@ -19,6 +19,8 @@
 #define INFO_MEM_LOWER        4
 #define INFO_MEM_UPPER        8
 #define INFO_CMDLINE          16
+#define INFO_MODS_COUNT       20
+#define INFO_MODS_ADDR        24
 #define INFO_MMAP_LENGTH      44
 #define INFO_MMAP_ADDR        48
 #define INFO_BOOT_LOADER_NAME 64
@@ -26,6 +28,8 @@
 /* One memory map entry, §3.3: u32 size (of the rest, 20), u64 base_addr,
  * u64 length, u32 type. */
 #define MMAP_ENTRY_SIZE 24u
+/* One module, §3.3: u32 mod_start, mod_end, string, reserved (0). */
+#define MOD_ENTRY_SIZE 16u
 
 /* vmon's layout of the area: the structure, room for the largest memory map,
  * the loader name, then the command line up to the end. Fixed offsets keep
@@ -145,23 +149,69 @@ int multiboot_aout_segment(const struct multiboot_header *h, size_t file_len,
 	return 0;
 }
 
-size_t multiboot_cmdline_max(size_t area_size)
+int multiboot_split_modules(const char *spec, char *buf, size_t buflen, const char **mods,
+			    unsigned max, const char **why)
 {
-	return area_size > AREA_CMD ? area_size - AREA_CMD - 1 : 0;
-}
-
-int multiboot_info_build(uint8_t *area, size_t area_size, uint32_t area_addr, uint64_t ram_size,
-			 const char *cmdline, const char **why)
-{
-	if (!cmdline)
-		cmdline = "";
-	size_t cmd_len = strlen(cmdline);
-	if (area_size <= AREA_CMD || (uint64_t)area_addr + area_size > 0x100000000ULL) {
-		*why = "Multiboot: the information area is too small";
+	if (buflen < strlen(spec) + 1) {
+		*why = "Multiboot: no room to split the module list";
 		return -E2BIG;
 	}
-	if (cmd_len > multiboot_cmdline_max(area_size)) {
-		*why = "Multiboot: the command line does not fit in the information area";
+	unsigned n = 0;
+	char *out = buf;
+	const char *p = spec;
+	for (;;) {
+		char *mod = out;
+		/* QEMU's option syntax: ",," is a comma, a single "," ends a module. */
+		while (*p && !(p[0] == ',' && p[1] != ',')) {
+			if (p[0] == ',')
+				p++;
+			*out++ = *p++;
+		}
+		*out++ = 0;
+		if (mod[0] == 0 || mod[0] == ' ') {
+			*why = "an empty module, or one with no file name before its arguments";
+			return -EINVAL;
+		}
+		if (n == max) {
+			*why = "too many modules";
+			return -E2BIG;
+		}
+		mods[n++] = mod;
+		if (!*p)
+			return (int)n;
+		p++; /* the separating comma */
+	}
+}
+
+size_t multiboot_module_name_len(const char *mod)
+{
+	return strcspn(mod, " ");
+}
+
+/* The layout of the variable part, from AREA_CMD on. */
+static size_t mods_offset(const struct multiboot_params *p)
+{
+	size_t cmd = (p->cmdline ? strlen(p->cmdline) : 0) + 1;
+	return (AREA_CMD + cmd + 3) & ~(size_t)3;
+}
+
+size_t multiboot_info_size(const struct multiboot_params *p)
+{
+	size_t size = mods_offset(p) + (size_t)p->nmods * MOD_ENTRY_SIZE;
+	for (unsigned i = 0; i < p->nmods; i++)
+		size += strlen(p->mods[i].string) + 1;
+	return size;
+}
+
+int multiboot_info_build(uint8_t *area, size_t area_size, uint32_t area_addr,
+			 const struct multiboot_params *p, const char **why)
+{
+	const char *cmdline = p->cmdline ? p->cmdline : "";
+	size_t cmd_len = strlen(cmdline);
+	if (p->nmods > MULTIBOOT_MAX_MODULES || multiboot_info_size(p) > area_size ||
+	    (uint64_t)area_addr + area_size > 0x100000000ULL) {
+		*why = "Multiboot: the command line and module strings do not fit in the "
+		       "information area";
 		return -E2BIG;
 	}
 	memset(area, 0, area_size);
@@ -169,7 +219,7 @@ int multiboot_info_build(uint8_t *area, size_t area_size, uint32_t area_addr, ui
 	/* mem_lower: KiB from 0 (at most 640); mem_upper: KiB from 1 MiB to
 	 * the first hole. Both read off the e820 map. */
 	struct e820_entry map[E820_MAX_ENTRIES];
-	unsigned n = e820_build(ram_size, map, E820_MAX_ENTRIES);
+	unsigned n = e820_build(p->ram_size, map, E820_MAX_ENTRIES);
 	if (n > E820_MAX_ENTRIES)
 		n = E820_MAX_ENTRIES; /* cannot happen: E820_MAX_ENTRIES is the maximum */
 	uint64_t lower = 0, upper = 0;
@@ -181,8 +231,13 @@ int multiboot_info_build(uint8_t *area, size_t area_size, uint32_t area_addr, ui
 		else if (map[i].addr == E820_LEGACY_HOLE_END)
 			upper = map[i].size;
 	}
-	wr32(area + INFO_FLAGS, MULTIBOOT_INFO_MEMORY | MULTIBOOT_INFO_CMDLINE |
-				MULTIBOOT_INFO_MEM_MAP | MULTIBOOT_INFO_LOADER_NAME);
+	/* Memory information is given whether or not the header asks for it
+	 * (header flag 1); modules are always page-aligned (flag 0). */
+	uint32_t flags = MULTIBOOT_INFO_MEMORY | MULTIBOOT_INFO_CMDLINE | MULTIBOOT_INFO_MEM_MAP |
+			 MULTIBOOT_INFO_LOADER_NAME;
+	if (p->nmods)
+		flags |= MULTIBOOT_INFO_MODS;
+	wr32(area + INFO_FLAGS, flags);
 	wr32(area + INFO_MEM_LOWER, (uint32_t)(lower >> 10));
 	wr32(area + INFO_MEM_UPPER, (uint32_t)(upper >> 10));
 
@@ -200,5 +255,20 @@ int multiboot_info_build(uint8_t *area, size_t area_size, uint32_t area_addr, ui
 	wr32(area + INFO_BOOT_LOADER_NAME, area_addr + AREA_NAME);
 	memcpy(area + AREA_CMD, cmdline, cmd_len + 1);
 	wr32(area + INFO_CMDLINE, area_addr + AREA_CMD);
+
+	if (p->nmods) {
+		size_t list = mods_offset(p), str = list + (size_t)p->nmods * MOD_ENTRY_SIZE;
+		wr32(area + INFO_MODS_COUNT, p->nmods);
+		wr32(area + INFO_MODS_ADDR, area_addr + (uint32_t)list);
+		for (unsigned i = 0; i < p->nmods; i++) {
+			uint8_t *e = area + list + i * MOD_ENTRY_SIZE;
+			size_t len = strlen(p->mods[i].string) + 1;
+			wr32(e, p->mods[i].start);
+			wr32(e + 4, p->mods[i].end);
+			wr32(e + 8, area_addr + (uint32_t)str);
+			memcpy(area + str, p->mods[i].string, len);
+			str += len;
+		}
+	}
 	return 0;
 }

@@ -22,6 +22,7 @@
 /* Information flags, §3.3. */
 #define MULTIBOOT_INFO_MEMORY      (1u << 0)
 #define MULTIBOOT_INFO_CMDLINE     (1u << 2)
+#define MULTIBOOT_INFO_MODS        (1u << 3)
 #define MULTIBOOT_INFO_MEM_MAP     (1u << 6)
 #define MULTIBOOT_INFO_LOADER_NAME (1u << 9)
 
@@ -51,17 +52,45 @@ int multiboot_find(const uint8_t *buf, size_t len, struct multiboot_header *out,
 int multiboot_aout_segment(const struct multiboot_header *h, size_t file_len,
 			   struct elf_segment *seg, uint64_t *entry, const char **why);
 
-/* The longest command line (without its NUL) that fits in an information
- * area of area_size bytes. */
-size_t multiboot_cmdline_max(size_t area_size);
+/* The most modules vmon loads (its own limit: the list is 16 bytes each). */
+#define MULTIBOOT_MAX_MODULES 256u
+
+/* Splits an --initrd list the way QEMU's -initrd does for a Multiboot
+ * kernel: modules separated by ",", each "FILE[ ARGS]", where ",," stands
+ * for one literal comma (in a file name or in the arguments). The module
+ * strings are written NUL-terminated into buf (at least strlen(spec) + 1
+ * bytes) and mods[i] points at each. Returns the number of modules, or
+ * -EINVAL with *why set for an empty module (or one starting with a space:
+ * no file name), -E2BIG for more than max modules. */
+int multiboot_split_modules(const char *spec, char *buf, size_t buflen, const char **mods,
+			    unsigned max, const char **why);
+
+/* The file name of a module string: its length up to the first space. */
+size_t multiboot_module_name_len(const char *mod);
+
+struct multiboot_module {
+	uint32_t start, end;  /* guest-physical, end exclusive (§3.3 mod_end) */
+	const char *string;   /* "FILE ARGS" as given */
+};
+
+struct multiboot_params {
+	uint64_t ram_size;
+	const char *cmdline;  /* NULL: an empty string */
+	const struct multiboot_module *mods;
+	unsigned nmods;
+};
+
+/* The bytes multiboot_info_build() needs for p. */
+size_t multiboot_info_size(const struct multiboot_params *p);
 
 /* Writes the information structure (§3.3) at the start of area, which the
  * guest sees at physical area_addr (4-byte aligned): mem_lower/mem_upper,
- * cmdline (empty when cmdline is NULL), the memory map from e820_build() and
- * boot_loader_name "vmon". The rest of area is zeroed. Returns 0, or -E2BIG
- * with *why set when the command line is longer than multiboot_cmdline_max()
- * or the area too small. */
-int multiboot_info_build(uint8_t *area, size_t area_size, uint32_t area_addr, uint64_t ram_size,
-			 const char *cmdline, const char **why);
+ * cmdline, the modules (flag 3, only when there are any), the memory map
+ * from e820_build() and boot_loader_name "vmon". Layout: the structure, the
+ * memory map, the name, the command line, the module list (4-byte aligned),
+ * the module strings; the rest of area is zeroed. Returns 0, or -E2BIG with
+ * *why set when that does not fit in area_size bytes below 4 GiB. */
+int multiboot_info_build(uint8_t *area, size_t area_size, uint32_t area_addr,
+			 const struct multiboot_params *p, const char **why);
 
 #endif

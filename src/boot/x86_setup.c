@@ -20,7 +20,7 @@ static void set_system_segments(struct x86_state *st)
 	st->seg[SEG_LDTR] = (struct x86_segment){ .limit = 0xffff, .type = 2, .present = 1, .unusable = 1 };
 }
 
-static int write_gdt(const struct guest_mem *mem, struct x86_state *st)
+static int write_gdt(const struct guest_mem *mem, uint64_t base, struct x86_state *st)
 {
 	/* Descriptors with the accessed bit set, so no CPU needs to write them. */
 	static const uint64_t gdt[] = {
@@ -29,18 +29,18 @@ static int write_gdt(const struct guest_mem *mem, struct x86_state *st)
 		0x00cf93000000ffffULL, /* 0x10 data, 4 GiB, DPL 0 */
 		0x00af9b000000ffffULL, /* 0x18 code, 64-bit, DPL 0 */
 	};
-	if (guest_mem_write(mem, BOOT_GDT_ADDR, gdt, sizeof(gdt)) < 0)
+	if (guest_mem_write(mem, base + BOOT_GDT_ADDR, gdt, sizeof(gdt)) < 0)
 		return -EFAULT;
-	st->gdt.base = BOOT_GDT_ADDR;
+	st->gdt.base = base + BOOT_GDT_ADDR;
 	st->gdt.limit = sizeof(gdt) - 1;
 	return 0;
 }
 
 /* 32-bit paging with 4 MiB pages (CR4.PSE) identity-mapping all 4 GiB, so
  * that RAM and the MMIO hole are both reachable. SDM vol. 3 §4.3. */
-static int write_paged32_tables(const struct guest_mem *mem)
+static int write_paged32_tables(const struct guest_mem *mem, uint64_t base)
 {
-	uint32_t *pd = guest_mem_ptr(mem, BOOT_PT_ROOT_ADDR, 4096);
+	uint32_t *pd = guest_mem_ptr(mem, base + BOOT_PT_ROOT_ADDR, 4096);
 	if (!pd)
 		return -EFAULT;
 	for (uint32_t i = 0; i < 1024; i++)
@@ -50,7 +50,8 @@ static int write_paged32_tables(const struct guest_mem *mem)
 
 /* 4-level paging with 2 MiB pages identity-mapping [0, top) (top at least
  * 4 GiB). SDM vol. 3 §4.5. */
-static int write_long64_tables(const struct guest_mem *mem, uint64_t top, const char **why)
+static int write_long64_tables(const struct guest_mem *mem, uint64_t base, uint64_t top,
+			       const char **why)
 {
 	if (top < GUEST_MEM_HIGH_START)
 		top = GUEST_MEM_HIGH_START;
@@ -60,16 +61,16 @@ static int write_long64_tables(const struct guest_mem *mem, uint64_t top, const 
 		       "(--mem 9G at the most)";
 		return -EINVAL;
 	}
-	uint64_t *pml4 = guest_mem_ptr(mem, BOOT_PT_ROOT_ADDR, 4096);
-	uint64_t *pdpt = guest_mem_ptr(mem, BOOT_PDPT_ADDR, 4096);
-	uint64_t *pd = guest_mem_ptr(mem, BOOT_PD_ADDR, 4096 * BOOT_PD_COUNT);
+	uint64_t *pml4 = guest_mem_ptr(mem, base + BOOT_PT_ROOT_ADDR, 4096);
+	uint64_t *pdpt = guest_mem_ptr(mem, base + BOOT_PDPT_ADDR, 4096);
+	uint64_t *pd = guest_mem_ptr(mem, base + BOOT_PD_ADDR, 4096 * BOOT_PD_COUNT);
 	if (!pml4 || !pdpt || !pd)
 		return -EFAULT;
 	memset(pml4, 0, 4096);
 	memset(pdpt, 0, 4096);
-	pml4[0] = BOOT_PDPT_ADDR | 0x3;
+	pml4[0] = (base + BOOT_PDPT_ADDR) | 0x3;
 	for (uint64_t i = 0; i < gib; i++) {
-		pdpt[i] = (BOOT_PD_ADDR + i * 4096) | 0x3;
+		pdpt[i] = (base + BOOT_PD_ADDR + i * 4096) | 0x3;
 		for (uint64_t j = 0; j < 512; j++)
 			pd[i * 512 + j] = (i << 30) | (j << 21) | 0x83;
 	}
@@ -79,6 +80,12 @@ static int write_long64_tables(const struct guest_mem *mem, uint64_t top, const 
 int x86_setup_mode(const struct guest_mem *mem, enum boot_mode mode, uint64_t entry,
 		   struct x86_state *st, const char **why)
 {
+	return x86_setup_mode_at(mem, mode, entry, 0, st, why);
+}
+
+int x86_setup_mode_at(const struct guest_mem *mem, enum boot_mode mode, uint64_t entry,
+		      uint64_t base, struct x86_state *st, const char **why)
+{
 	memset(st, 0, sizeof(*st));
 	st->rflags = X86_RFLAGS_FIXED;
 	st->apic_base = 0xfee00000ULL | (1 << 11) | (1 << 8); /* enabled, BSP */
@@ -86,6 +93,10 @@ int x86_setup_mode(const struct guest_mem *mem, enum boot_mode mode, uint64_t en
 	set_system_segments(st);
 	if (guest_mem_top(mem) < BOOT_RESERVED_END) {
 		*why = "guest RAM is smaller than vmon's boot area (64 KiB)";
+		return -EINVAL;
+	}
+	if ((base & 0xfff) || base > 0x100000 - BOOT_AREA_SIZE || guest_mem_top(mem) < base + BOOT_AREA_SIZE) {
+		*why = "vmon's boot area must be 4 KiB aligned, in RAM and below 1 MiB";
 		return -EINVAL;
 	}
 
@@ -109,11 +120,11 @@ int x86_setup_mode(const struct guest_mem *mem, enum boot_mode mode, uint64_t en
 		return 0;
 	}
 
-	if (write_gdt(mem, st) < 0) {
+	if (write_gdt(mem, base, st) < 0) {
 		*why = "cannot write the GDT";
 		return -EFAULT;
 	}
-	st->gpr[RSP] = BOOT_STACK_TOP;
+	st->gpr[RSP] = base + BOOT_STACK_TOP;
 	st->rip = entry;
 	st->cr0 = X86_CR0_PE | X86_CR0_ET | X86_CR0_NE;
 	struct x86_segment data = flat_seg(BOOT_SEL_DATA, 3, 1, 0);
@@ -129,21 +140,21 @@ int x86_setup_mode(const struct guest_mem *mem, enum boot_mode mode, uint64_t en
 		}
 		st->seg[SEG_CS] = flat_seg(BOOT_SEL_CODE32, 0xb, 1, 0);
 		if (mode == BOOT_MODE_PAGED32) {
-			if (write_paged32_tables(mem) < 0) {
+			if (write_paged32_tables(mem, base) < 0) {
 				*why = "cannot write the page directory";
 				return -EFAULT;
 			}
-			st->cr3 = BOOT_PT_ROOT_ADDR;
+			st->cr3 = base + BOOT_PT_ROOT_ADDR;
 			st->cr4 = X86_CR4_PSE;
 			st->cr0 |= X86_CR0_PG | X86_CR0_WP;
 		}
 		return 0;
 	case BOOT_MODE_LONG64: {
-		int r = write_long64_tables(mem, guest_mem_top(mem), why);
+		int r = write_long64_tables(mem, base, guest_mem_top(mem), why);
 		if (r < 0)
 			return r;
 		st->seg[SEG_CS] = flat_seg(BOOT_SEL_CODE64, 0xb, 0, 1);
-		st->cr3 = BOOT_PT_ROOT_ADDR;
+		st->cr3 = base + BOOT_PT_ROOT_ADDR;
 		st->cr4 = X86_CR4_PAE | X86_CR4_PSE;
 		st->cr0 |= X86_CR0_PG | X86_CR0_WP;
 		st->efer = X86_EFER_LME | X86_EFER_LMA;
@@ -171,7 +182,7 @@ int x86_setup_linux64(const struct guest_mem *mem, uint64_t entry, uint64_t boot
 		0x00cf93000000ffffULL, /* 0x18 __BOOT_DS */
 	};
 	if (guest_mem_write(mem, BOOT_GDT_ADDR, gdt, sizeof(gdt)) < 0 ||
-	    write_long64_tables(mem, GUEST_MEM_HIGH_START, why) < 0) {
+	    write_long64_tables(mem, 0, GUEST_MEM_HIGH_START, why) < 0) {
 		*why = "cannot write the boot GDT and page tables";
 		return -EFAULT;
 	}

@@ -16,6 +16,12 @@
 int x86_setup_mode(const struct guest_mem *mem, enum boot_mode mode, uint64_t entry,
 		   struct x86_state *st, const char **why);
 
+/* The same with vmon's 64 KiB block of boot structures (GDT, page tables,
+ * stack; boot/layout.h) at base instead of 0: 4 KiB aligned, in RAM, below
+ * 1 MiB. x86_setup_mode() is this with base 0. Real mode ignores base. */
+int x86_setup_mode_at(const struct guest_mem *mem, enum boot_mode mode, uint64_t entry,
+		      uint64_t base, struct x86_state *st, const char **why);
+
 /* The Linux 64-bit boot protocol's entry state (Documentation/arch/x86/
  * boot.rst, "64-bit Boot Protocol"): long mode with the first 4 GiB
  * identity-mapped, __BOOT_CS = 0x10 and __BOOT_DS = 0x18, RSI = boot_params. */

@@ -49,12 +49,16 @@ putc:
 	ret
 .endm
 
-/* puthex32: prints eax as 8 hex digits (32-bit code; needs putc). */
-.macro DEFINE_PUTHEX32
-puthex:
+/* puthex32: prints eax as 8 hex digits (32-bit code; needs putc); with
+ * digits=N, its low N digits. */
+.macro DEFINE_PUTHEX32 name=puthex, digits=8
+\name:
 	push %ecx
 	push %eax
-	mov $8, %ecx
+	.if \digits < 8
+	shl $(32 - 4 * \digits), %eax
+	.endif
+	mov $\digits, %ecx
 1:	rol $4, %eax
 	push %eax
 	and $0xf, %al
@@ -68,6 +72,53 @@ puthex:
 	pop %eax
 	pop %ecx
 	ret
+.endm
+
+/* put_fields: for each (string, offset, size) triple of the table at edi,
+ * ended by a zero string, prints the string and the 2- or 4-byte value at
+ * ebx + offset in hex (32-bit code; needs puts, puthex). Clobbers eax, edx,
+ * esi, edi. */
+.macro DEFINE_PUT_FIELDS32
+put_fields:
+1:	mov (%edi), %esi
+	test %esi, %esi
+	jz 4f
+	call puts
+	mov 4(%edi), %eax
+	add %ebx, %eax
+	cmpl $2, 8(%edi)
+	jne 2f
+	movzwl (%eax), %eax
+	jmp 3f
+2:	mov (%eax), %eax
+3:	call puthex
+	add $12, %edi
+	jmp 1b
+4:	ret
+.endm
+
+/* put_bda: prints the BIOS data area words a BIOS leaves for the OS (0x400
+ * COM1 base, 0x40e EBDA segment, 0x410 equipment, 0x413 base memory in KiB)
+ * as one line (32-bit code; needs puts, puthex, put_fields). Clobbers eax,
+ * edx, esi, edi. */
+.macro DEFINE_PUT_BDA32
+put_bda:
+	push %ebx
+	xor %ebx, %ebx
+	mov $bda_fields, %edi
+	call put_fields
+	mov $bda_nl, %esi
+	call puts
+	pop %ebx
+	ret
+	.pushsection .data
+bda_fields: .long bda_s0, 0x400, 2, bda_s1, 0x40e, 2, bda_s2, 0x410, 2, bda_s3, 0x413, 2, 0
+bda_s0:     .asciz "bda: com1="
+bda_s1:     .asciz " ebda_seg="
+bda_s2:     .asciz " equipment="
+bda_s3:     .asciz " base_kib="
+bda_nl:     .asciz "\n"
+	.popsection
 .endm
 
 /* The end of a self-checking guest: print okmsg and exit with 0x10 (status

@@ -129,8 +129,20 @@ fwcfg cpus2-5G --cpus 2 --mem 5G
 fwcfg mem1M --mem 1M
 run_case hello.elf32 33 "$EXP/hello.elf32.out" -- --kernel "$G/hello.elf32.elf"
 run_case hello.elf64 33 "$EXP/hello.elf64.out" -- --kernel "$G/hello.elf64.elf"
-run_case mbinfo.multiboot 33 "$EXP/mbinfo.multiboot.out" -- --kernel "$G/mbinfo.multiboot.elf" \
+# Expected output with the paths of this run: @G@ = $G, @TMP@ = $TMP (a
+# Multiboot kernel sees its own --kernel path as argv[0], and module paths).
+expect() { sed -e "s|@G@|$G|g" -e "s|@TMP@|$TMP|g" "$EXP/$1" >"$TMP/$1"; echo "$TMP/$1"; }
+run_case mbinfo.multiboot 33 "$(expect mbinfo.multiboot.out)" -- --kernel "$G/mbinfo.multiboot.elf" \
 	--mem 64M --append "console=ttyS0 hello=world"
+# The same kernel with three modules made here with known content: 9 bytes,
+# 5000 'B' + 01 02 03, and 2 bytes; ",," is a comma in the first one's string.
+printf 'MODULE-A!' >"$TMP/mod-a.bin"
+{ head -c 5000 /dev/zero | tr '\0' B; printf '\001\002\003'; } >"$TMP/mod-b.bin"
+printf 'xy' >"$TMP/mod-c.bin"
+run_case mbmods.multiboot 33 "$(expect mbmods.multiboot.out)" -- --kernel "$G/mbinfo.multiboot.elf" \
+	--append "hello=world x" --initrd "$TMP/mod-a.bin arg1 a,,b,$TMP/mod-b.bin,$TMP/mod-c.bin"
+# An ELF32 linked at 0x8000: vmon's GDT and stack move to 0x10000.
+run_case lowaddr.elflow32 33 "$EXP/lowaddr.elflow32.out" -- --kernel "$G/lowaddr.elflow32.elf"
 
 echo "== fw_cfg against QEMU"
 # The same fwcfg guest on QEMU (Multiboot, through tests/system/mbwrap64.S):
@@ -223,6 +235,34 @@ bad_input "unknown command" "unknown command" -- launch
 bad_input "garbage ELF" "--kernel" -- $R --kernel "$TMP/garbage.elf"
 bad_input "truncated ELF" "--kernel" -- $R --kernel "$TMP/truncated.elf"
 bad_input "kernel larger than RAM" "fit" -- $R --kernel "$TMP/big.bin" --mem 1M
+# Multiboot modules: one that does not fit above the kernel, a missing one,
+# an empty entry in the list; --initrd with a plain ELF.
+head -c 1572864 /dev/zero >"$TMP/mod-big.bin"
+bad_input "Multiboot module too big" "mod-big.bin: the module's 1572864 bytes at 0x104000 do not fit" -- \
+	$R --kernel "$G/mbinfo.multiboot.elf" --mem 2M --initrd "$TMP/mod-a.bin,$TMP/mod-big.bin x"
+bad_input "Multiboot module missing" "nope.bin: No such file" -- \
+	$R --kernel "$G/mbinfo.multiboot.elf" --initrd "$TMP/mod-a.bin,$TMP/nope.bin"
+bad_input "Multiboot module list with an empty entry" "empty module" -- \
+	$R --kernel "$G/mbinfo.multiboot.elf" --initrd "$TMP/mod-a.bin,"
+bad_input "--initrd with an ELF32 kernel" "Multiboot kernel takes --initrd" -- \
+	$R --kernel "$G/hello.elf32.elf" --initrd "$TMP/mod-a.bin"
+# The low ELF with its segment's memsz patched (p_memsz: program header
+# + 20): up to 0x90000 leaves no 64 KiB below the EBDA for vmon's boot
+# structures; up to 0xa0000 covers the EBDA itself. Both ranges are named.
+patch_memsz() { # FILE MEMSZ
+	local phoff
+	phoff=$(od -An -t u4 -j 28 -N 4 "$1" | tr -d ' ')
+	printf "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' $(($2 & 255)) $(($2 >> 8 & 255)) \
+		$(($2 >> 16 & 255)) $(($2 >> 24 & 255)))" |
+		dd of="$1" bs=1 seek=$((phoff + 20)) conv=notrunc status=none
+}
+cp "$G/lowaddr.elflow32.elf" "$TMP/low-full.elf"; patch_memsz "$TMP/low-full.elf" $((0x88000))
+bad_input "low ELF leaving no room for vmon's boot area" \
+	"at \[0x8000, 0x90000) overlaps vmon's boot structures at \[0x500, 0x10000)" -- $R --kernel "$TMP/low-full.elf"
+cp "$G/lowaddr.elflow32.elf" "$TMP/low-ebda.elf"; patch_memsz "$TMP/low-ebda.elf" $((0x98000))
+bad_input "low ELF over the EBDA" \
+	"at \[0x8000, 0xa0000) overlaps the extended BIOS data area at \[0x9fc00, 0xa0000)" -- \
+	$R --kernel "$TMP/low-ebda.elf"
 # Without /dev/kvm (or, where it exists, in a mount namespace of vmon's own
 # that hides /dev), and without permission to open it (as user nobody).
 no_kvm_cases() {

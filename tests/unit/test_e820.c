@@ -35,36 +35,36 @@ int main(void)
 	const uint32_t U = E820_USABLE, R = E820_RESERVED;
 
 	static const struct want m512k[] = {
-		{ 0, 512 * K, 1 }, { 0xA0000, 0x60000, 2 }, { 3 * G, G, 2 } };
+		{ 0, 512 * K, 1 }, { 0x9FC00, 0x60400, 2 }, { 3 * G, G, 2 } };
 	check_map(512 * K, m512k, 3);
 
 	const struct want m1m[] = {
-		{ 0, 0xA0000, U }, { 0xA0000, 0x60000, R }, { 3 * G, G, R } };
+		{ 0, 0x9FC00, U }, { 0x9FC00, 0x60400, R }, { 3 * G, G, R } };
 	check_map(M, m1m, 3);
 
 	const struct want m256m[] = {
-		{ 0, 0xA0000, U }, { 0xA0000, 0x60000, R }, { M, 255 * M, U }, { 3 * G, G, R } };
+		{ 0, 0x9FC00, U }, { 0x9FC00, 0x60400, R }, { M, 255 * M, U }, { 3 * G, G, R } };
 	check_map(256 * M, m256m, 4);
 
 	const struct want m3g[] = {
-		{ 0, 0xA0000, U }, { 0xA0000, 0x60000, R }, { M, 3 * G - M, U }, { 3 * G, G, R } };
+		{ 0, 0x9FC00, U }, { 0x9FC00, 0x60400, R }, { M, 3 * G - M, U }, { 3 * G, G, R } };
 	check_map(3 * G, m3g, 4);
 
-	const struct want m5g[] = { { 0, 0xA0000, U }, { 0xA0000, 0x60000, R },
+	const struct want m5g[] = { { 0, 0x9FC00, U }, { 0x9FC00, 0x60400, R },
 				    { M, 3 * G - M, U }, { 3 * G, G, R }, { 4 * G, 2 * G, U } };
 	check_map(5 * G, m5g, 5);
 
-	const struct want m8g[] = { { 0, 0xA0000, U }, { 0xA0000, 0x60000, R },
+	const struct want m8g[] = { { 0, 0x9FC00, U }, { 0x9FC00, 0x60400, R },
 				    { M, 3 * G - M, U }, { 3 * G, G, R }, { 4 * G, 5 * G, U } };
 	check_map(8 * G, m8g, 5);
 
 	/* A RAM size just past 3 GiB gets a small high range. */
-	const struct want m3g4k[] = { { 0, 0xA0000, U }, { 0xA0000, 0x60000, R },
+	const struct want m3g4k[] = { { 0, 0x9FC00, U }, { 0x9FC00, 0x60400, R },
 				      { M, 3 * G - M, U }, { 3 * G, G, R }, { 4 * G, 4 * K, U } };
 	check_map(3 * G + 4 * K, m3g4k, 5);
 
 	/* No RAM at all still describes the holes. */
-	const struct want m0[] = { { 0xA0000, 0x60000, R }, { 3 * G, G, R } };
+	const struct want m0[] = { { 0x9FC00, 0x60400, R }, { 3 * G, G, R } };
 	check_map(0, m0, 2);
 
 	/* An absurd size does not wrap the high range's end. */
@@ -76,7 +76,7 @@ int main(void)
 	struct e820_entry two[3];
 	memset(two, 0x55, sizeof(two));
 	CHECK_EQ(e820_build(8 * G, two, 2), 5);
-	CHECK_EQ(two[1].addr, 0xA0000);
+	CHECK_EQ(two[1].addr, 0x9FC00);
 	CHECK_EQ(two[2].addr, 0x5555555555555555ULL);
 	CHECK_EQ(e820_build(8 * G, NULL, 0), 5);
 

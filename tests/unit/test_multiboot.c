@@ -182,16 +182,24 @@ static void test_aout(void)
 
 static uint8_t area[AREA_SIZE];
 
+/* multiboot_info_build without modules. */
+static int build(size_t size, uint64_t ram, const char *cmd, const char **why)
+{
+	struct multiboot_params p = { .ram_size = ram, .cmdline = cmd };
+	*why = NULL;
+	return multiboot_info_build(area, size, AREA_ADDR, &p, why);
+}
+
 static void test_info(void)
 {
 	const char *why;
 	const char *cmd = "console=ttyS0 loglevel=7";
 	memset(area, 0xcc, sizeof(area));
-	CHECK_EQ(multiboot_info_build(area, AREA_SIZE, AREA_ADDR, 256ULL << 20, cmd, &why), 0);
+	CHECK_EQ(build(AREA_SIZE, 256ULL << 20, cmd, &why), 0);
 
 	/* §3.3 fields. */
 	CHECK_EQ(rd32(area + 0), 0x245);              /* mem, cmdline, mmap, loader name */
-	CHECK_EQ(rd32(area + 4), 640);                /* mem_lower, KiB */
+	CHECK_EQ(rd32(area + 4), 639);                /* mem_lower, KiB: below the EBDA */
 	CHECK_EQ(rd32(area + 8), (255u << 20) >> 10); /* mem_upper: 1 MiB .. 256 MiB */
 	CHECK_EQ(rd32(area + 12), 0);                 /* boot_device: not given */
 	uint32_t cmd_addr = rd32(area + 16);
@@ -208,7 +216,7 @@ static void test_info(void)
 		CHECK_EQ(area[off], 0);
 
 	/* The memory map, entry by entry: size 20, base, length, type. */
-	const uint64_t want[4][3] = { { 0, 0xa0000, 1 }, { 0xa0000, 0x60000, 2 },
+	const uint64_t want[4][3] = { { 0, 0x9fc00, 1 }, { 0x9fc00, 0x60400, 2 },
 				      { 0x100000, 255ULL << 20, 1 }, { 0xc0000000, 1ULL << 30, 2 } };
 	const uint8_t *e = area + (mmap_addr - AREA_ADDR);
 	for (int i = 0; i < 4; i++, e += 24) {
@@ -225,7 +233,7 @@ static void test_info(void)
 
 	/* No command line: an empty string, flag 2 still set. 5 GiB of RAM:
 	 * five map entries; mem_upper stops at the 3 GiB hole. */
-	CHECK_EQ(multiboot_info_build(area, AREA_SIZE, AREA_ADDR, 5ULL << 30, NULL, &why), 0);
+	CHECK_EQ(build(AREA_SIZE, 5ULL << 30, NULL, &why), 0);
 	CHECK_EQ(rd32(area + 0), 0x245);
 	CHECK_EQ(area[rd32(area + 16) - AREA_ADDR], 0);
 	CHECK_EQ(rd32(area + 8), ((3ULL << 30) - (1 << 20)) >> 10);
@@ -235,30 +243,30 @@ static void test_info(void)
 	CHECK_EQ(rd64(e + 12), 2ULL << 30);
 
 	/* Less than 640 KiB of RAM. */
-	CHECK_EQ(multiboot_info_build(area, AREA_SIZE, AREA_ADDR, 512 << 10, "", &why), 0);
+	CHECK_EQ(build(AREA_SIZE, 512 << 10, "", &why), 0);
 	CHECK_EQ(rd32(area + 4), 512);
 	CHECK_EQ(rd32(area + 8), 0);
 	CHECK_EQ(rd32(area + 44), 3 * 24);
 
 	/* The longest command line fits, one more byte does not. */
-	size_t max = multiboot_cmdline_max(AREA_SIZE);
-	CHECK_EQ(max, AREA_SIZE - 248 - 1);
+	size_t max = AREA_SIZE - 248 - 1;
 	char *long_cmd = malloc(max + 2);
 	memset(long_cmd, 'x', max + 1);
 	long_cmd[max] = 0;
-	CHECK_EQ(multiboot_info_build(area, AREA_SIZE, AREA_ADDR, 256ULL << 20, long_cmd, &why), 0);
+	struct multiboot_params lp = { .ram_size = 1 << 20, .cmdline = long_cmd };
+	CHECK_EQ(multiboot_info_size(&lp), AREA_SIZE);
+	CHECK_EQ(build(AREA_SIZE, 256ULL << 20, long_cmd, &why), 0);
 	CHECK_EQ(area[AREA_SIZE - 1], 0);
 	CHECK_EQ(area[AREA_SIZE - 2], 'x');
 	long_cmd[max] = 'x';
 	long_cmd[max + 1] = 0;
 	why = NULL;
-	CHECK_EQ(multiboot_info_build(area, AREA_SIZE, AREA_ADDR, 256ULL << 20, long_cmd, &why), -E2BIG);
+	CHECK_EQ(build(AREA_SIZE, 256ULL << 20, long_cmd, &why), -E2BIG);
 	CHECK(why != NULL);
 	free(long_cmd);
 
 	/* An area too small for the fixed part. */
-	CHECK_EQ(multiboot_cmdline_max(100), 0);
-	CHECK_EQ(multiboot_info_build(area, 100, AREA_ADDR, 256ULL << 20, "", &why), -E2BIG);
+	CHECK_EQ(build(100, 256ULL << 20, "", &why), -E2BIG);
 }
 
 /* Random headers with flag 16: whatever is accepted stays inside the file
@@ -293,8 +301,127 @@ static void test_aout_mutations(void)
 	CHECK(accepted > 100);
 }
 
+/* --initrd lists as QEMU reads them: "," between modules, ",," a comma. */
+static void test_split(void)
+{
+	char b[256];
+	const char *m[4], *why;
+	CHECK_EQ(multiboot_split_modules("a x,b", b, sizeof(b), m, 4, &why), 2);
+	CHECK(strcmp(m[0], "a x") == 0 && strcmp(m[1], "b") == 0);
+	CHECK_EQ(multiboot_split_modules("a,,b", b, sizeof(b), m, 4, &why), 1);
+	CHECK(strcmp(m[0], "a,b") == 0);
+	CHECK_EQ(multiboot_split_modules("f a,,b,g root=/dev/x y", b, sizeof(b), m, 4, &why), 2);
+	CHECK(strcmp(m[0], "f a,b") == 0 && strcmp(m[1], "g root=/dev/x y") == 0);
+	CHECK_EQ(multiboot_split_modules("a,,,b", b, sizeof(b), m, 4, &why), 2);
+	CHECK(strcmp(m[0], "a,") == 0 && strcmp(m[1], "b") == 0);
+	CHECK_EQ(multiboot_split_modules("a,,", b, sizeof(b), m, 4, &why), 1);
+	CHECK(strcmp(m[0], "a,") == 0);
+	CHECK_EQ(multiboot_split_modules("a,b,c,d", b, sizeof(b), m, 4, &why), 4);
+	CHECK(strcmp(m[3], "d") == 0);
+	/* Hostile lists: empty modules, no file name, too many, no room. */
+	/* Pairs are taken from the left: ",,,,," is two commas, then the end. */
+	CHECK_EQ(multiboot_split_modules("a,,,,b,,c,,,,,d", b, sizeof(b), m, 4, &why), 2);
+	CHECK(strcmp(m[0], "a,,b,c,,") == 0 && strcmp(m[1], "d") == 0);
+	const char *bad[] = { "", ",", ",a", "a,", "a,,,", "a,,b,", "a, b", " a", "a,,,,,,," };
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why = NULL;
+		int r = multiboot_split_modules(bad[i], b, sizeof(b), m, 4, &why);
+		CHECK_EQ(r, -EINVAL);
+		CHECK(why != NULL);
+	}
+	CHECK_EQ(multiboot_split_modules("a,b,c,d,e", b, sizeof(b), m, 4, &why), -E2BIG);
+	CHECK_EQ(multiboot_split_modules("abc", b, 3, m, 4, &why), -E2BIG);
+	CHECK_EQ(multiboot_split_modules("abc", b, 4, m, 4, &why), 1);
+
+	CHECK_EQ(multiboot_module_name_len("mod.bin arg1 arg2"), 7);
+	CHECK_EQ(multiboot_module_name_len("mod.bin"), 7);
+}
+
+/* The information structure with modules (§3.3: mods_count, mods_addr,
+ * 16-byte entries mod_start, mod_end, string, reserved). */
+static void test_info_mods(void)
+{
+	const char *why;
+	const struct multiboot_module mods[2] = {
+		{ 0x102000, 0x10200b, "/tmp/a.bin x y" },
+		{ 0x103000, 0x104388, "b.bin" },
+	};
+	/* An odd-length command line: the list is still 4-byte aligned. */
+	struct multiboot_params p = { .ram_size = 64ULL << 20, .cmdline = "kern a=1",
+				      .mods = mods, .nmods = 2 };
+	static uint8_t big[AREA_SIZE + 64];
+	memset(big, 0xcc, sizeof(big));
+	size_t need = multiboot_info_size(&p);
+	CHECK_EQ(need, 248 + 12 + 2 * 16 + 15 + 6); /* cmdline 9 bytes rounded to 12 */
+	CHECK_EQ(multiboot_info_build(big, need, AREA_ADDR, &p, &why), 0);
+	CHECK_EQ(rd32(big + 0), 0x24d);            /* + flag 3, modules */
+	CHECK_EQ(rd32(big + 20), 2);               /* mods_count */
+	uint32_t list = rd32(big + 24);
+	CHECK_EQ(list, AREA_ADDR + 248 + 12);
+	CHECK_EQ(list & 3, 0);
+	CHECK(strcmp((const char *)big + rd32(big + 16) - AREA_ADDR, "kern a=1") == 0);
+	const uint8_t *e = big + (list - AREA_ADDR);
+	for (int i = 0; i < 2; i++, e += 16) {
+		CHECK_EQ(rd32(e), mods[i].start);
+		CHECK_EQ(rd32(e + 4), mods[i].end);
+		uint32_t str = rd32(e + 8);
+		CHECK(str >= AREA_ADDR && str < AREA_ADDR + need);
+		CHECK(strcmp((const char *)big + (str - AREA_ADDR), mods[i].string) == 0);
+		CHECK_EQ(rd32(e + 12), 0);
+	}
+	CHECK_EQ(big[need - 1], 0);                /* the last string's NUL ends the area */
+	int guard = 0;
+	for (size_t i = need; i < sizeof(big); i++)
+		guard += big[i] != 0xcc;
+	CHECK_EQ(guard, 0);
+
+	/* One byte short: refused, nothing written. */
+	memset(big, 0xcc, sizeof(big));
+	why = NULL;
+	CHECK_EQ(multiboot_info_build(big, need - 1, AREA_ADDR, &p, &why), -E2BIG);
+	CHECK(why != NULL);
+	CHECK_EQ(big[0], 0xcc);
+
+	/* An area that would cross 4 GiB. */
+	CHECK_EQ(multiboot_info_build(big, need, 0xffffffffu - 16, &p, &why), -E2BIG);
+
+	/* Many modules with long strings overflow the area; the most that fit
+	 * are accepted and stay inside it. */
+	static struct multiboot_module many[MULTIBOOT_MAX_MODULES + 1];
+	static char str[64];
+	memset(str, 'm', sizeof(str) - 1);
+	for (unsigned i = 0; i <= MULTIBOOT_MAX_MODULES; i++)
+		many[i] = (struct multiboot_module){ 0x200000 + 0x1000 * i, 0x200010 + 0x1000 * i, str };
+	struct multiboot_params mp = { .ram_size = 64ULL << 20, .cmdline = "k", .mods = many,
+				       .nmods = MULTIBOOT_MAX_MODULES };
+	CHECK(multiboot_info_size(&mp) > AREA_SIZE);
+	CHECK_EQ(multiboot_info_build(big, AREA_SIZE, AREA_ADDR, &mp, &why), -E2BIG);
+	unsigned fit = 0;
+	for (mp.nmods = 1; mp.nmods <= MULTIBOOT_MAX_MODULES; mp.nmods++)
+		if (multiboot_info_size(&mp) <= AREA_SIZE)
+			fit = mp.nmods;
+	CHECK_EQ(fit, (AREA_SIZE - 252) / (16 + 64));
+	mp.nmods = fit;
+	memset(big, 0xcc, sizeof(big));
+	CHECK_EQ(multiboot_info_build(big, AREA_SIZE, AREA_ADDR, &mp, &why), 0);
+	CHECK_EQ(rd32(big + 20), fit);
+	guard = 0;
+	for (size_t i = AREA_SIZE; i < sizeof(big); i++)
+		guard += big[i] != 0xcc;
+	CHECK_EQ(guard, 0);
+	/* More than MULTIBOOT_MAX_MODULES is refused even in a large area. */
+	static uint8_t huge[65536];
+	mp.nmods = MULTIBOOT_MAX_MODULES + 1;
+	CHECK_EQ(multiboot_info_build(huge, sizeof(huge), AREA_ADDR, &mp, &why), -E2BIG);
+	mp.nmods = MULTIBOOT_MAX_MODULES;
+	CHECK_EQ(multiboot_info_build(huge, sizeof(huge), AREA_ADDR, &mp, &why), 0);
+	CHECK_EQ(rd32(huge + 20), MULTIBOOT_MAX_MODULES);
+}
+
 int main(void)
 {
+	test_split();
+	test_info_mods();
 	test_find();
 	test_aout();
 	test_aout_mutations();

@@ -85,6 +85,33 @@ int main(void)
 	CHECK_EQ(q(&m, BOOT_PD_ADDR + 8 * 4096 + 511 * 8), 0x23fe00083ULL);
 	guest_mem_destroy(&m);
 
+	/* The boot block moved (an image below 0x10000): GDT, stack and page
+	 * tables all at base + their offset, nothing written at the usual place. */
+	CHECK_EQ(guest_mem_init(&m, 64ULL << 20), 0);
+	const uint64_t base = 0x20000;
+	CHECK_EQ(x86_setup_mode_at(&m, BOOT_MODE_PROT32, 0x8000, base, &st, &why), 0);
+	CHECK_EQ(st.gdt.base, base + BOOT_GDT_ADDR);
+	CHECK_EQ(q(&m, base + BOOT_GDT_ADDR + 0x08), 0x00cf9b000000ffffULL);
+	CHECK_EQ(q(&m, BOOT_GDT_ADDR + 0x08), 0);
+	CHECK_EQ(st.gpr[RSP], base + BOOT_STACK_TOP);
+	CHECK_EQ(st.rip, 0x8000);
+	CHECK_EQ(x86_setup_mode_at(&m, BOOT_MODE_LONG64, 0x8000, base, &st, &why), 0);
+	CHECK_EQ(st.cr3, base + BOOT_PT_ROOT_ADDR);
+	CHECK_EQ(q(&m, base + BOOT_PT_ROOT_ADDR), (base + BOOT_PDPT_ADDR) | 3);
+	CHECK_EQ(q(&m, base + BOOT_PDPT_ADDR + 3 * 8), (base + BOOT_PD_ADDR + 3 * 4096) | 3);
+	CHECK_EQ(q(&m, base + BOOT_PD_ADDR + 8), 0x200083);
+	CHECK_EQ(q(&m, BOOT_PT_ROOT_ADDR), 0);
+	CHECK_EQ(st.gpr[RSP], base + BOOT_STACK_TOP);
+	/* Misaligned, past 1 MiB, or past the end of RAM: refused. */
+	CHECK(x86_setup_mode_at(&m, BOOT_MODE_PROT32, 0x8000, base + 0x800, &st, &why) < 0);
+	CHECK(x86_setup_mode_at(&m, BOOT_MODE_PROT32, 0x8000, 0xf1000, &st, &why) < 0);
+	CHECK_EQ(x86_setup_mode_at(&m, BOOT_MODE_PROT32, 0x8000, 0xf0000, &st, &why), 0);
+	guest_mem_destroy(&m);
+	CHECK_EQ(guest_mem_init(&m, 0x18000), 0);
+	CHECK(x86_setup_mode_at(&m, BOOT_MODE_PROT32, 0x8000, 0x10000, &st, &why) < 0);
+	CHECK_EQ(x86_setup_mode_at(&m, BOOT_MODE_PROT32, 0x8000, 0x8000, &st, &why), 0);
+	guest_mem_destroy(&m);
+
 	/* 12 GiB does not fit vmon's ten page directories: a clear refusal. */
 	CHECK_EQ(guest_mem_init(&m, 12ULL << 30), 0);
 	why = NULL;
