@@ -323,8 +323,8 @@ int main(void)
 	CHECK_EQ(rd8(fc), 'Q');
 	test_items(fc);
 	const uint64_t map256[][3] = {
-		{ 0, 0xa0000, 1 },
-		{ 0xa0000, 0x60000, 2 },
+		{ 0, 0x9fc00, 1 },
+		{ 0x9fc00, 0x60400, 2 },
 		{ 0x100000, 256 * MiB - 0x100000, 1 },
 		{ 3 * GiB, GiB, 2 },
 	};
@@ -336,8 +336,8 @@ int main(void)
 	/* 5 GiB, 1 vCPU: RAM above 3 GiB continues at 4 GiB. */
 	CHECK_EQ(fw_cfg_create(NULL, &m, 5 * GiB, 1, &fc), 0);
 	const uint64_t map5g[][3] = {
-		{ 0, 0xa0000, 1 },
-		{ 0xa0000, 0x60000, 2 },
+		{ 0, 0x9fc00, 1 },
+		{ 0x9fc00, 0x60400, 2 },
 		{ 0x100000, 3 * GiB - 0x100000, 1 },
 		{ 3 * GiB, GiB, 2 },
 		{ 4 * GiB, 2 * GiB, 1 },
