@@ -1,16 +1,18 @@
 /* Debug registers and debug exceptions (SDM vol. 3B chapter 17): MOV
  * to/from DR0-DR7 with the CR4.DE aliasing of DR4/DR5 and DR7.GD general
  * detection, instruction breakpoints (faults, suppressed by RF), data
- * write and read/write breakpoints of 1, 2, 4 or 8 bytes (traps after the
+ * write and read/write breakpoints of 1, 2, 4 or 8 bytes and I/O
+ * breakpoints (RW = 10, with CR4.DE) on IN/OUT/INS/OUTS (traps after the
  * access's instruction), and the DR6 bits of single-step and task-switch
- * traps. I/O breakpoints (RW = 10 with CR4.DE) are not modelled.
+ * traps.
  *
  * Where the checks run: while DR7 enables any breakpoint (cpu->dbg), the
  * run loop takes the single-step path (exec.c) instead of decoded blocks,
  * so the instruction check runs once per instruction there and every data
  * access goes through the one memory path (mem.c's emu_lin_read/write),
- * which calls emu_dbg_access. fast.c's inline TLB accesses never see a
- * breakpoint, and code without breakpoints pays one test per block. */
+ * which calls emu_dbg_access (and io.c's port path emu_dbg_port). fast.c's
+ * inline TLB accesses never see a breakpoint, and code without breakpoints
+ * pays one test per block. */
 #include "emu.h"
 
 #define DR7_GD (1u << 13)
@@ -34,10 +36,8 @@ unsigned emu_dr7_kinds(uint64_t dr7)
 	unsigned k = 0;
 	for (unsigned n = 0; n < 4; n++) {
 		struct emu_bp b = emu_dr7_bp(dr7, n);
-		if (b.on && b.rw == 0)
-			k |= EMU_DBG_EXEC;
-		else if (b.on && b.rw != 2)
-			k |= EMU_DBG_DATA;
+		if (b.on)
+			k |= b.rw == 0 ? EMU_DBG_EXEC : b.rw == 2 ? EMU_DBG_IO : EMU_DBG_DATA;
 	}
 	return k;
 }
@@ -47,14 +47,16 @@ unsigned emu_bp_match(const uint64_t *dr, uint64_t dr7, uint64_t lin, unsigned s
 	unsigned hit = 0;
 	for (unsigned n = 0; n < 4; n++) {
 		struct emu_bp b = emu_dr7_bp(dr7, n);
-		if (!b.on || b.rw == 2)
+		if (!b.on)
 			continue;
 		if (kind == 0) { /* instruction: the address of its first byte (§17.2.5) */
 			if (b.rw == 0 && dr[n] == lin)
 				hit |= 1u << n;
 			continue;
 		}
-		if (b.rw == 0 || (b.rw == 1 && kind != 1))
+		/* RW 01 writes, 11 reads and writes, 10 ports */
+		bool want = kind == 2 ? b.rw == 2 : (b.rw == 3 || (b.rw == 1 && kind == 1));
+		if (!want)
 			continue;
 		/* §17.2.5: the breakpoint covers len bytes from its address
 		 * rounded down to len; any overlap with the access hits */
@@ -119,6 +121,12 @@ void emu_dbg_access(struct emu_cpu *cpu, uint64_t lin, unsigned size, unsigned a
 	if (kind == ACC_FETCH)
 		return;
 	cpu->db_pending |= emu_bp_match(cpu->dr, cpu->dr[7], lin, size, kind == ACC_WRITE ? 1 : 3);
+}
+
+void emu_dbg_port(struct emu_cpu *cpu, uint16_t port, unsigned size)
+{
+	if (cpu->cr4 & CR4_DE) /* RW 10 without CR4.DE is undefined: ignored */
+		cpu->db_pending |= emu_bp_match(cpu->dr, cpu->dr[7], port, size, 2);
 }
 
 int emu_dbg_insn_check(struct emu_cpu *cpu)

@@ -370,7 +370,7 @@ int emu_task_far(struct emu_cpu *cpu, const struct emu_desc *d, uint16_t sel, bo
 #define EMU_DR6_BT (1u << 15)
 #define EMU_DR6_FIXED 0xffff0ff0u /* reads as 1 (no RTM: bit 16 too) */
 #define EMU_DR7_FIXED 0x400u
-enum { EMU_DBG_EXEC = 1, EMU_DBG_DATA = 2 };
+enum { EMU_DBG_EXEC = 1, EMU_DBG_DATA = 2, EMU_DBG_IO = 4 };
 /* DR7 decoded for breakpoint n (0-3): enabled (L or G), RW (0 exec, 1
  * write, 2 I/O, 3 read/write) and the length in bytes. */
 struct emu_bp {
@@ -381,13 +381,15 @@ struct emu_bp emu_dr7_bp(uint64_t dr7, unsigned n);
 /* The EMU_DBG_* kinds DR7 enables. */
 unsigned emu_dr7_kinds(uint64_t dr7);
 /* B0-B3 bits of the breakpoints dr[0..3]/dr7 that an access of size bytes
- * at lin matches: write (is_write) or read, or, exec, an instruction
- * fetched at lin. */
+ * at lin matches; kind: 0 the instruction at lin, 1 a write, 3 a read, 2
+ * a port access (lin = the port). */
 unsigned emu_bp_match(const uint64_t *dr, uint64_t dr7, uint64_t lin, unsigned size, unsigned kind);
 /* MOV to/from DRn (system.c's M_MOVDR). */
 int emu_mov_dr(struct emu_cpu *cpu, const struct emu_insn *in) EMU_MUST;
 /* A data access in the memory path, when cpu->dbg has EMU_DBG_DATA. */
 void emu_dbg_access(struct emu_cpu *cpu, uint64_t lin, unsigned size, unsigned acc);
+/* A port access by IN/OUT/INS/OUTS, when cpu->dbg has EMU_DBG_IO. */
+void emu_dbg_port(struct emu_cpu *cpu, uint16_t port, unsigned size);
 /* Before an instruction: an instruction breakpoint at RIP raises the #DB
  * fault (RF clear); returns EMU_EXC then. */
 int emu_dbg_insn_check(struct emu_cpu *cpu) EMU_MUST;
