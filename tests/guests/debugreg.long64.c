@@ -196,8 +196,9 @@ static void show(const char *what, unsigned i, const char *label)
 		print("  %s: no #DB %d\n", what, i + 1);
 		return;
 	}
-	print("  %s: #DB %d at label+%d, RF %d, DR6 %8x\n", what, i + 1, (unsigned)off(db_rip[i], label),
-	      (unsigned)((db_rflags[i] >> 16) & 1), db_dr6[i]);
+	int64_t o = (int64_t)off(db_rip[i], label);
+	print("  %s: #DB %d at label%c%d, RF %d, DR6 %8x\n", what, i + 1, o < 0 ? '-' : '+',
+	      (unsigned)(o < 0 ? -o : o), (unsigned)((db_rflags[i] >> 16) & 1), db_dr6[i]);
 }
 
 void guest_main(void)
