@@ -15,6 +15,13 @@
 	mov $\str, %esi
 	call shown
 .endm
+/* SHOWNT: EFLAGS.NT. */
+.macro SHOWNT
+	pushf
+	pop %eax
+	and $0x4000, %eax
+	SHOWLN s_nt, %eax
+.endm
 /* TYPE str, sel: the type field of GDT descriptor sel. */
 .macro TYPE str, sel
 	movzbl gdt + \sel + 5, %eax
@@ -66,10 +73,7 @@ _start:
 	lcall $0x20, $0
 	mov %ebx, %ecx
 	SHOWLN s_iret_ebx, %ecx
-	pushf
-	pop %eax
-	and $0x4000, %eax
-	SHOWLN s_nt, %eax
+	SHOWNT
 	TYPE s_tss0, 0x18
 	TYPE s_tss1, 0x20
 	mov tss1 + 32, %eax     /* task1's EIP, saved by its IRET: just past it */
@@ -135,10 +139,7 @@ task1:
 	SHOWLN s_t1ebx, %ecx
 	movzwl tss1, %eax
 	SHOWLN s_link, %eax
-	pushf
-	pop %eax
-	and $0x4000, %eax
-	SHOWLN s_nt, %eax
+	SHOWNT
 	TYPE s_tss0, 0x18
 	TYPE s_tss1, 0x20
 	mov %cr0, %eax
@@ -158,10 +159,7 @@ task3:
 	call puts
 	movzwl tss3, %eax
 	SHOWLN s_link, %eax
-	pushf
-	pop %eax
-	and $0x4000, %eax
-	SHOWLN s_nt, %eax
+	SHOWNT
 	TYPE s_tss0, 0x18
 	TYPE s_tss3, 0x38
 	mov tss0 + 32, %eax     /* the main task's EIP: after its JMP */

@@ -2,8 +2,6 @@
  * 3A figure 8-2 (32-bit) and 8-11 (16-bit) field by field, which bytes a
  * switch saves, and a CALL to a 16-bit TSS and the IRET back stepped on a
  * vCPU (the system test guest covers the 32-bit TSS). */
-#include <stdlib.h>
-
 #include "boot/x86_setup.h"
 #include "cpu/emu/emu.h"
 #include "unit.h"
@@ -118,12 +116,7 @@ static void test_tss16_image(void)
 
 static void *gp(uint64_t gpa, uint64_t len)
 {
-	void *p = guest_mem_ptr(&vm.mem, gpa, len);
-	if (!p) {
-		fprintf(stderr, "gpa %#llx not RAM\n", (unsigned long long)gpa);
-		exit(1);
-	}
-	return p;
+	return unit_vm_ptr(&vm, gpa, len);
 }
 
 /* A TSS descriptor (available, byte granular) for base/limit, type 9 or 1. */
