@@ -47,6 +47,7 @@ _start:
 	mov $gdt + 0x38, %edi; mov $tss3, %eax; mov $0x67, %ecx; call set_tss
 	mov $gdt + 0x40, %edi; mov $tss4, %eax; call set_tss
 	mov $gdt + 0x50, %edi; mov $tss5, %eax; call set_tss
+	mov $gdt + 0x60, %edi; mov $tss6, %eax; call set_tss
 	mov $gdt, %eax
 	mov %eax, gdtr + 2
 	lgdt gdtr
@@ -92,6 +93,12 @@ _start:
 	movzwl %ax, %eax
 	SHOWLN s_tr, %eax
 
+	/* 2b. JMP through the task gate 0x58 (to TSS 0x38 again) */
+	lcall $0x08, $jmp_gate_test
+	mov $s_jback, %esi
+	call puts
+	TYPE s_tss3, 0x38
+
 	/* 3. #DE through a task gate (IDT vector 0, TSS 0x28) */
 	mov $100, %eax
 	mov $0, %edx
@@ -120,6 +127,14 @@ np_insn:
 int_next:
 	SHOWLN s_int_back, %eax
 
+	/* 5b. CALL to TSS 0x60, whose DS is not present: the #NP comes after
+	 * the switch, in the new task (§8.3 step 12), through the task gate */
+	movl $0x48, tss6 + 84
+	lcall $0x60, $0
+	mov $s_t6back, %esi
+	call puts
+	TYPE s_tss6, 0x60
+
 	/* 6. CALL to a TSS with limit 0x50: #TS(0x30), nothing switched */
 	lcall $0x30, $0
 ts_resume:
@@ -131,6 +146,9 @@ gp_resume:
 jmp_test:
 	ljmp $0x38, $0
 jmp_back:
+	lret
+jmp_gate_test:
+	ljmp $0x58, $0
 	lret
 
 /* task1: entered by the CALL; back to the caller with IRET (NT set) */
@@ -162,11 +180,11 @@ task3:
 	SHOWNT
 	TYPE s_tss0, 0x18
 	TYPE s_tss3, 0x38
-	mov tss0 + 32, %eax     /* the main task's EIP: after its JMP */
+	mov tss0 + 32, %eax     /* the main task's EIP: after its JMP (2b: 8, past the ljmp of jmp_gate_test) */
 	sub $jmp_back, %eax
 	SHOWLN s_t0eip, %eax
 	ljmp $0x18, $0
-	jmp bad
+	jmp task3               /* the next JMP here starts over */
 
 /* task2: #DE */
 task2:
@@ -191,12 +209,36 @@ task4:
 	call puts
 	pop %eax
 	SHOWLN s_err, %eax
+	movzwl tss4, %eax
+	SHOWLN s_link, %eax
+	cmpw $0x60, tss4
+	je 1f
 	mov tss0 + 32, %eax
 	sub $np_insn, %eax
 	SHOWLN s_t0eip, %eax
 	movl $0x10, tss0 + 40   /* the main task's EAX */
 	iret
 	jmp task4
+1:	mov tss6 + 32, %eax     /* task6 has not run: its first instruction */
+	sub $task6, %eax
+	SHOWLN s_t6eip, %eax
+	movzwl tss6 + 84, %eax  /* its DS selector, saved as it was loaded */
+	SHOWLN s_t6ds, %eax
+	movl $0x10, tss6 + 84
+	iret
+	jmp task4
+
+/* task6: CALLed with DS = 0x48 in its TSS */
+task6:
+	mov $s_t6, %esi
+	call puts
+	mov %ds, %ax
+	movzwl %ax, %eax
+	SHOWLN s_ds6, %eax
+	movzwl tss6, %eax
+	SHOWLN s_link, %eax
+	iret
+	jmp task6
 
 /* task5: INT 0x40, a software interrupt: the EIP after it, RF clear */
 task5:
@@ -276,6 +318,8 @@ gdt:
 	.quad 0, 0, 0, 0, 0, 0          /* 0x18-0x40 TSSes, set at run time */
 	.quad 0x00cf12000000ffff        /* 0x48 data, not present */
 	.quad 0                         /* 0x50 TSS */
+	.word 0, 0x38, 0x8500, 0        /* 0x58 task gate to TSS 0x38 */
+	.quad 0                         /* 0x60 TSS */
 gdt_end:
 gdtr:	.word gdt_end - gdt - 1
 	.long 0
@@ -308,6 +352,7 @@ tss2:	TSS32 task2, stack2_top
 tss3:	TSS32 task3, stack3_top
 tss4:	TSS32 task4, stack4_top
 tss5:	TSS32 task5, stack5_top
+tss6:	TSS32 task6, stack6_top
 
 s_nl:	.asciz "\n"
 s_link:	.asciz "  back link    "
@@ -335,6 +380,12 @@ s_int:	.asciz "task5 (INT 0x40 through a task gate)\n"
 s_int_back: .asciz "main after INT 0x40: EAX "
 s_tsx:	.asciz "#TS (CALL to a TSS with limit 0x50)\n"
 s_gp:	.asciz "#GP (CALL to the busy TSS 0x18)\n"
+s_tss6:	.asciz "  TSS 0x60 type "
+s_t6:	.asciz "task6 (CALL, DS fixed by task4)\n"
+s_ds6:	.asciz "  DS           "
+s_t6eip: .asciz "  task6 saved EIP - task6 "
+s_t6ds:	.asciz "  task6 saved DS "
+s_t6back: .asciz "main after task6\n"
 s_ok:	.asciz "taskswitch: done\n"
 s_fail:	.asciz "taskswitch: unexpected return\n"
 
@@ -352,3 +403,5 @@ stack3_top:
 stack4_top:
 	.space 512
 stack5_top:
+	.space 512
+stack6_top:

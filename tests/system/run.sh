@@ -118,9 +118,11 @@ QEMU_CPU_LINES=22 raw x87 long64 33
 raw sse0 long64 33
 # Hardware task switches: kvm-pvm emulates ring 0 in software and cannot
 # switch tasks (taskswitch.prot32.kvm-pvm.err: the crash line names the far
-# call). QEMU's TCG (the nested run's CPU) agrees up to line 24; it leaves
-# RF out of the EFLAGS a fault saves (SDM vol. 3 §17.3.1.1 sets it).
-QEMU_CPU_LINES=24 raw taskswitch prot32 33
+# call). QEMU's TCG (the nested run's CPU) agrees up to line 32; it leaves
+# RF out of the EFLAGS a fault saves (SDM vol. 3 §17.3.1.1 sets it), and
+# it raises a fault in loading the new task's segments at the caller's EIP
+# (§8.3 step 13: before the new task's first instruction).
+QEMU_CPU_LINES=32 raw taskswitch prot32 33
 # Debug registers: kvm-pvm runs the guest, but its ring-0 emulator has no
 # data or I/O breakpoints, no MOV SS hold and no RF in fault images: its
 # answer is debugreg.long64.kvm-pvm.out. QEMU's TCG agrees up to line 14
