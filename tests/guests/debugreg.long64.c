@@ -15,7 +15,7 @@
 /* What the #DB handler saw: up to 8 events. */
 volatile uint64_t db_count, db_rip[8], db_rflags[8], db_dr6[8];
 volatile uint64_t db_set_rf;  /* the handler sets RF in the frame */
-volatile uint64_t exc_count, exc_vec, exc_err, exc_resume; /* #UD/#GP: resume there */
+volatile uint64_t exc_count, exc_vec, exc_err, exc_resume, exc_rflags; /* #UD/#GP: resume there */
 
 extern void db_entry(void), ud_entry(void), gp_entry(void);
 __asm__(".text\n"
@@ -34,11 +34,15 @@ __asm__(".text\n"
 	"	lea db_dr6(%rip), %rax\n"
 	"	mov %dr6, %rdx\n"
 	"	mov %rdx, (%rax,%rcx,8)\n"
+	"	mov %edx, %ecx\n"
+	"	and $0xf, %ecx\n"              /* B0-B3: a breakpoint */
 	"	xor %edx, %edx\n"
 	"	mov %rdx, %dr6\n"              /* software clears DR6 (§17.2.3) */
 	"	incq db_count(%rip)\n"
 	"	cmpq $0, db_set_rf(%rip)\n"
 	"	je 1f\n"
+	"	test %ecx, %ecx\n"
+	"	jz 1f\n"
 	"	orq $0x10000, 40(%rsp)\n"      /* RF: resume past the instruction breakpoint */
 	"1:	pop %rdx\n"
 	"	pop %rcx\n"
@@ -53,6 +57,8 @@ __asm__(".text\n"
 	"	popq exc_err(%rip)\n"
 	"2:	incq exc_count(%rip)\n"
 	"	push %rax\n"
+	"	mov 24(%rsp), %rax\n"
+	"	mov %rax, exc_rflags(%rip)\n"
 	"	mov exc_resume(%rip), %rax\n"
 	"	mov %rax, 8(%rsp)\n"
 	"	andq $~0x4000, 24(%rsp)\n"     /* NT off in the image */
@@ -279,6 +285,19 @@ void guest_main(void)
 	show("step", 0, step_begin);
 	show("step", 5, step_end);
 
+	/* 6b. single-step onto an instruction breakpoint: the fault first,
+	 * then, resumed with RF, the step trap after that instruction */
+	reset();
+	db_set_rf = 1;
+	set_dr(0, (uint64_t)step_begin + 1);
+	set_dr7(0x1);
+	step_test();
+	set_dr7(0);
+	print("single-step with a breakpoint on the 2nd nop: %d #DB\n", (unsigned)db_count);
+	show("step", 0, step_begin);
+	show("exec", 1, step_begin);
+	show("step", 2, step_begin);
+
 	/* 7. MOV SS */
 	reset();
 	ss_test();
@@ -296,7 +315,8 @@ void guest_main(void)
 	__asm__ volatile("lea 1f(%%rip), %%rax\n\tmov %%rax, exc_resume(%%rip)\n\tmov %%dr4, %%rax\n1:"
 			 : : : "rax", "memory");
 	__asm__ volatile("mov %0, %%cr4" : : "r"(cr4));
-	print("DR4 with CR4.DE=1: %d exception, vector %d\n", (unsigned)exc_count, (unsigned)exc_vec);
+	print("DR4 with CR4.DE=1: %d exception, vector %d, RF %d in its image (a fault)\n", (unsigned)exc_count,
+	      (unsigned)exc_vec, (unsigned)((exc_rflags >> 16) & 1));
 
 	/* 9. IRET with NT in IA-32e mode */
 	exc_count = 0;
