@@ -251,17 +251,16 @@ int emu_task_switch(struct emu_cpu *cpu, uint16_t sel, enum emu_task_src src, ui
 	cpu->seg[SEG_TR] = nd.seg;
 	cpu->seg[SEG_TR].selector = sel;
 	cpu->cr0 |= X86_CR0_TS;
-	if (new32 && (cpu->cr0 & X86_CR0_PG)) {
-		cpu->cr3 = nt.cr3;
-		emu_tlb_flush(cpu);
-	}
-	uint64_t nfl = new32 ? nt.eflags : (flags & ~0xffffULL) | (nt.eflags & 0xffff);
-	emu_flags_set(cpu, nfl);
+	/* a 16-bit TSS has FLAGS only: the upper half (VM, RF, AC, ID) is 0 */
+	emu_flags_set(cpu, new32 ? nt.eflags : nt.eflags & 0xffff);
 	for (unsigned i = 0; i < 8; i++)
 		cpu->gpr[i] = new32 ? nt.gpr[i] : (cpu->gpr[i] & ~0xffffULL) | (nt.gpr[i] & 0xffff);
 	cpu->rip = cpu->next_rip = nt.eip;
 	cpu->irq_shadow = 0;
-	int r = load_task_state(cpu, &nt, new32);
+	/* CR3 with its TLB flush (never faults outside IA-32e mode) */
+	int r = new32 && (cpu->cr0 & X86_CR0_PG) ? emu_set_cr(cpu, 3, nt.cr3) : EMU_OK;
+	if (r == EMU_OK)
+		r = load_task_state(cpu, &nt, new32);
 	/* an exception that caused the switch pushes its error code on the new
 	 * task's stack (§6.12.2) */
 	if (r == EMU_OK && has_error)
