@@ -203,6 +203,42 @@ static void test_tss16_switch(void)
 	CHECK_EQ(cpu.exc.error, 0x24);
 }
 
+/* IA-32e mode has no task switching (SDM vol. 3A §8.7): a far JMP to a
+ * TSS descriptor or a task gate is #GP with the selector. */
+static void test_long_mode_gp(void)
+{
+	struct x86_state st;
+	const char *why = NULL;
+	memset(gp(0, 8 << 20), 0, 8 << 20);
+	CHECK_EQ(x86_setup_mode(&vm.mem, BOOT_MODE_LONG64, 0x10000, &st, &why), 0);
+	memset(&cpu, 0, sizeof(cpu));
+	cpu.vm = &vm;
+	emu_cpu_load(&cpu, &st);
+	emu_lapic_reset(&cpu);
+	uint64_t gdt[9] = { 0, 0x00cf9a000000ffffULL, 0x00cf92000000ffffULL, 0x00af9a000000ffffULL,
+			    tss_desc(0x21000, 0x67, 9), 0, /* 0x20: a 16-byte TSS descriptor */
+			    0x0000850000200000ULL, 0 };   /* 0x30: a task gate to 0x20 */
+	memcpy(gp(0x20000, sizeof(gdt)), gdt, sizeof(gdt));
+	cpu.gdt = (struct x86_dtable){ 0x20000, sizeof(gdt) - 1 };
+	static const uint16_t sels[2] = { 0x20, 0x30 };
+	for (unsigned i = 0; i < 2; i++) {
+		uint8_t ptr[6] = { 0, 0, 0, 0, (uint8_t)sels[i], 0 };
+		memcpy(gp(0x30000, 6), ptr, 6);
+		/* jmp far [0x30000] (m16:32) */
+		static const uint8_t jmp[] = { 0xff, 0x2c, 0x25, 0x00, 0x00, 0x03, 0x00 };
+		struct emu_insn in;
+		CHECK_EQ(emu_decode(jmp, sizeof(jmp), 8, &in), EMU_DEC_OK);
+		cpu.next_rip = cpu.rip + in.len;
+		CHECK_EQ(emu_insn_handler(in.mnem)(&cpu, &in), EMU_EXC);
+		CHECK_EQ(cpu.exc.vector, EXC_GP);
+		CHECK_EQ(cpu.exc.error, sels[i]);
+		CHECK_EQ(cpu.seg[SEG_CS].selector, 0x18);
+	}
+	/* and a direct call into the switch, as IRET with NT would make */
+	CHECK_EQ(emu_task_switch(&cpu, 0x20, TASK_IRET, 0, cpu.rip, false, 0), EMU_EXC);
+	CHECK_EQ(cpu.exc.vector, EXC_GP);
+}
+
 int main(void)
 {
 	if (unit_vm_init(&vm, 64 << 20) < 0)
@@ -210,6 +246,7 @@ int main(void)
 	test_tss32_image();
 	test_tss16_image();
 	test_tss16_switch();
+	test_long_mode_gp();
 	unit_vm_destroy(&vm);
 	return unit_report("emu_task");
 }
