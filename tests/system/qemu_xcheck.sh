@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the task-switch and debug-register guests under QEMU's TCG as a second
 # opinion on their expected outputs: taskswitch.prot32.S assembled as a
-# Multiboot kernel (-DMULTIBOOT, at 1 MiB), debugreg.long64 behind
-# qemu/mb64stub.S. Prints how many leading lines agree with
+# Multiboot kernel (-DMULTIBOOT, at 1 MiB), debugreg.long64 inside
+# mbwrap64.S (the Multiboot wrapper that enters a long64 binary as vmon does). Prints how many leading lines agree with
 # tests/system/expected/ and the diff after them. Not part of tests/run.sh:
 # QEMU is optional here (apt-get install qemu-system-x86).
 set -u
@@ -13,12 +13,9 @@ command -v "$QEMU" >/dev/null || { echo "SKIP qemu_xcheck: $QEMU not installed";
 T=$(mktemp -d)
 AS="gcc -m32 -Wl,-m,elf_i386 -Itests/guests -nostdlib -ffreestanding -fno-pic -no-pie -Wl,--no-warn-rwx-segments -Wl,--build-id=none"
 $AS -DMULTIBOOT -Wl,-Ttext=0x100000 -o "$T/ts.elf" tests/guests/taskswitch.prot32.S || exit 1
-$AS -Wl,-Ttext=0xe000 -Wl,-N -o "$T/stub.elf" tests/system/qemu/mb64stub.S || exit 1
-objcopy -O binary "$T/stub.elf" "$T/stub.bin"
 make -s BUILD="$BUILD" "$BUILD/guests/debugreg.long64.bin" || exit 1
-# the stub at 0xe000, the guest at 0x10000
-{ cat "$T/stub.bin"; head -c $((0x2000 - $(stat -c %s "$T/stub.bin"))) /dev/zero
-  cat "$BUILD/guests/debugreg.long64.bin"; } >"$T/dr.img"
+$AS -Wl,-Ttext=0x100000 -Wl,-N -DPAYLOAD="\"$BUILD/guests/debugreg.long64.bin\"" -o "$T/dr.elf" \
+	tests/system/mbwrap64.S || exit 1
 run() { # run NAME KERNEL
 	timeout 60 "$QEMU" -accel tcg -display none -monitor none -serial stdio -m 256 \
 		-device isa-debug-exit,iobase=0xf4,iosize=4 -kernel "$2" >"$T/$1.out" 2>"$T/$1.err" </dev/null
@@ -32,5 +29,5 @@ run() { # run NAME KERNEL
 	diff "$exp" "$T/$1.out" | sed 's/^/    /'
 }
 run taskswitch.prot32 "$T/ts.elf"
-run debugreg.long64 "$T/dr.img"
+run debugreg.long64 "$T/dr.elf"
 rm -rf "$T"
