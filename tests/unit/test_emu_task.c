@@ -1,7 +1,8 @@
 /* Hardware task switching (src/cpu/emu/task.c): the TSS images of SDM vol.
  * 3A figure 8-2 (32-bit) and 8-11 (16-bit) field by field, which bytes a
- * switch saves, and a CALL to a 16-bit TSS and the IRET back stepped on a
- * vCPU (the system test guest covers the 32-bit TSS). */
+ * switch saves, a CALL to a 16-bit TSS and the IRET back stepped on a
+ * vCPU, a JMP under paging (CR3, LDTR), the checks before a switch, and
+ * #GP in IA-32e mode (the system test guest covers the rest). */
 #include "boot/x86_setup.h"
 #include "cpu/emu/emu.h"
 #include "unit.h"
@@ -203,6 +204,53 @@ static void test_tss16_switch(void)
 	CHECK_EQ(cpu.exc.error, 0x24);
 }
 
+/* JMP to a 32-bit TSS under 32-bit paging: the new task's CR3 and LDTR
+ * are loaded, the old task is left not busy, and its CR3 is not saved
+ * (a static field, §8.2.1). */
+static void test_tss32_jmp_cr3_ldt(void)
+{
+	struct x86_state st;
+	const char *why = NULL;
+	memset(gp(0, 8 << 20), 0, 8 << 20);
+	CHECK_EQ(x86_setup_mode(&vm.mem, BOOT_MODE_PAGED32, 0x10000, &st, &why), 0);
+	memset(&cpu, 0, sizeof(cpu));
+	cpu.vm = &vm;
+	emu_cpu_load(&cpu, &st);
+	emu_lapic_reset(&cpu);
+	CHECK_EQ(cpu.cr3, 0x2000);
+	memcpy(gp(0x5000, 4096), gp(0x2000, 4096), 4096); /* a second, identical page directory */
+	uint64_t gdt[6] = { 0, 0x00cf9a000000ffffULL, 0x00cf92000000ffffULL, tss_desc(0x21000, 0x67, 0xb),
+			    tss_desc(0x22000, 0x67, 9), tss_desc(0x23000, 0xff, 2) /* 0x28: an LDT */ };
+	memcpy(gp(0x20000, sizeof(gdt)), gdt, sizeof(gdt));
+	cpu.gdt = (struct x86_dtable){ 0x20000, sizeof(gdt) - 1 };
+	emu_desc_decode(gdt[3], 0, &cpu.seg[SEG_TR]);
+	cpu.seg[SEG_TR].selector = 0x18;
+	uint8_t *t = gp(0x22000, 104);
+	put(t, 28, 4, 0x5000);       /* CR3 */
+	put(t, 32, 4, 0x3000);       /* EIP */
+	put(t, 36, 4, 0x0002);
+	put(t, 56, 4, 0x8000);       /* ESP */
+	for (unsigned i = 0; i < 6; i++)
+		put(t, 72 + 4 * i, 2, i == 1 ? 0x08 : 0x10);
+	put(t, 96, 2, 0x28);         /* LDT */
+	memcpy(gp(0x10000, 7), "\xea\x00\x00\x00\x00\x20\x00", 7); /* jmp far 0x20:0 */
+	CHECK(emu_step(&cpu));
+	CHECK_EQ(cpu.seg[SEG_TR].selector, 0x20);
+	CHECK_EQ(cpu.cr3, 0x5000);
+	CHECK_EQ(cpu.rip, 0x3000);
+	CHECK_EQ(cpu.gpr[RSP], 0x8000);
+	CHECK_EQ(cpu.seg[SEG_LDTR].selector, 0x28);
+	CHECK_EQ(cpu.seg[SEG_LDTR].base, 0x23000);
+	CHECK_EQ(cpu.seg[SEG_LDTR].limit, 0xff);
+	CHECK(!(emu_flags_get(&cpu) & FL_NT));        /* JMP: no nesting */
+	CHECK_EQ(get(t, 0, 2), 0);                    /* and no back link */
+	const uint8_t *g = gp(0x20000, 48);
+	CHECK_EQ(g[8 * 3 + 5] & 0xf, 9);              /* the old task is available again */
+	CHECK_EQ(g[8 * 4 + 5] & 0xf, 0xb);
+	CHECK_EQ(get(gp(0x21000, 104), 28, 4), 0);    /* CR3 is not saved */
+	CHECK_EQ(get(gp(0x21000, 104), 32, 4), 0x10007);
+}
+
 /* IA-32e mode has no task switching (SDM vol. 3A §8.7): a far JMP to a
  * TSS descriptor or a task gate is #GP with the selector. */
 static void test_long_mode_gp(void)
@@ -246,6 +294,7 @@ int main(void)
 	test_tss32_image();
 	test_tss16_image();
 	test_tss16_switch();
+	test_tss32_jmp_cr3_ldt();
 	test_long_mode_gp();
 	unit_vm_destroy(&vm);
 	return unit_report("emu_task");
