@@ -125,11 +125,11 @@ raw sse0 long64 33
 QEMU_CPU_LINES=32 raw taskswitch prot32 33
 # Debug registers: kvm-pvm runs the guest, but its ring-0 emulator has no
 # data or I/O breakpoints, no MOV SS hold and no RF in fault images: its
-# answer is debugreg.long64.kvm-pvm.out. QEMU's TCG agrees up to line 14
-# (it has no DR7.GD general detection, reports a breakpoint on the next
-# instruction with a single-step trap instead of as a fault of its own
-# after it, vol. 3 §6.9, and no RF in fault images).
-QEMU_CPU_LINES=14 raw debugreg long64 33
+# answer is debugreg.long64.kvm-pvm.out. QEMU's TCG agrees up to line 25
+# (after it: RF in trap and fault images, DR7.GD general detection, and a
+# breakpoint on the instruction after a single-step trap, which QEMU puts
+# in that trap's DR6 instead of a fault of its own after it, vol. 3 §6.9).
+QEMU_CPU_LINES=25 raw debugreg long64 33
 run_case hello.elf32 33 "$EXP/hello.elf32.out" -- --kernel "$G/hello.elf32.elf"
 run_case hello.elf64 33 "$EXP/hello.elf64.out" -- --kernel "$G/hello.elf64.elf"
 run_case mbinfo.multiboot 33 "$EXP/mbinfo.multiboot.out" -- --kernel "$G/mbinfo.multiboot.elf" \
