@@ -189,13 +189,12 @@ static int take_interrupt(struct emu_cpu *cpu)
 bool emu_step(struct emu_cpu *cpu)
 {
 	bool shadow = cpu->irq_shadow;
-	int r_db;
 	cpu->irq_shadow = 0;
 	/* a debug trap left by something that was not an instruction here (a
 	 * task switch's T flag in a block or an interrupt, a data breakpoint
 	 * hit by an event delivery): taken at this boundary, before anything */
 	if (cpu->db_pending && !cpu->db_hold) {
-		r_db = emu_dbg_raise(cpu, emu_dbg_trap_bits(cpu, false, false));
+		int r_db = emu_dbg_raise(cpu, emu_dbg_trap_bits(cpu, false, false));
 		return r_db == EMU_OK || emu_finish_fault(cpu);
 	}
 	if (!shadow) {
