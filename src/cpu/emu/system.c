@@ -1,7 +1,8 @@
 /* System instructions: control registers (the debug registers are
  * debug.c's), HLT, CLI/STI, TLB and cache control, LMSW/SMSW, time stamp
- * counter, SWAPGS, and the harmless hint/fence forms. CR writes follow SDM vol. 3 §2.5 and the MOV CR page,
- * including the long-mode activation rules of §9.8.5. */
+ * counter, SWAPGS, and the harmless hint/fence forms. CR writes follow SDM
+ * vol. 3 §2.5 and the MOV CR page, including the long-mode activation
+ * rules of §9.8.5. */
 #include <time.h>
 
 #include "emu.h"
