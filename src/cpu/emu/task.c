@@ -6,7 +6,7 @@
  *
  * Every check that can fail before the switch commits (§8.3 steps 1-4)
  * leaves the CPU untouched, so the caller's own roll-back holds. Faults
- * while loading the new task's segments (step 11-12) happen in the new
+ * while loading the new task's segments (steps 12-13) happen in the new
  * task's context, with its state already loaded: they are delivered from
  * here and the instruction counts as completed. */
 #include <string.h>
@@ -145,7 +145,7 @@ static int load_task_seg(struct emu_cpu *cpu, unsigned sreg, uint16_t sel)
 	return EMU_OK;
 }
 
-/* §8.3 step 11-12: the new task's LDTR and segment registers. The
+/* §8.3 steps 12-13: the new task's LDTR and segment registers. The
  * selectors are all loaded first (marked unusable), as a fault part-way
  * leaves the new task with its selectors and no descriptors. */
 static int load_task_state(struct emu_cpu *cpu, const struct emu_tss_image *t, bool tss32)
@@ -216,8 +216,8 @@ int emu_task_switch(struct emu_cpu *cpu, uint16_t sel, enum emu_task_src src, ui
 	struct emu_tss_image nt, ot;
 	emu_tss_decode(nbuf, new32, &nt);
 
-	/* step 7: the outgoing task's dynamic state (with NT cleared on IRET,
-	 * step 6), written into its TSS */
+	/* steps 6-7: the outgoing task's dynamic state (with NT cleared on IRET,
+	 * §8.3 step 7), written into its TSS */
 	uint16_t old_sel = tr->selector;
 	uint64_t flags = emu_flags_get(cpu);
 	if (src == TASK_IRET)
@@ -236,7 +236,7 @@ int emu_task_switch(struct emu_cpu *cpu, uint16_t sel, enum emu_task_src src, ui
 	/* step 5: JMP and IRET leave the old task not busy */
 	if (src == TASK_JMP || src == TASK_IRET)
 		EMU_TRY(set_busy(cpu, old_sel, false));
-	/* step 9 and §8.4: CALL and interrupts link the new task back */
+	/* §8.4: CALL and interrupts link the new task back; step 10: busy */
 	if (src == TASK_CALL || src == TASK_INT) {
 		EMU_TRY(emu_write_sys(cpu, nd.seg.base, 2, old_sel));
 		nt.eflags |= FL_NT;
@@ -246,7 +246,7 @@ int emu_task_switch(struct emu_cpu *cpu, uint16_t sel, enum emu_task_src src, ui
 		nd.seg.type |= 2;
 	}
 
-	/* The switch is committed: step 10-11 load TR, CR0.TS, CR3, EFLAGS,
+	/* The switch is committed: steps 11-12 load TR, CR0.TS, CR3, EFLAGS,
 	 * EIP and the registers; faults from here on are the new task's. */
 	cpu->seg[SEG_TR] = nd.seg;
 	cpu->seg[SEG_TR].selector = sel;
@@ -269,8 +269,8 @@ int emu_task_switch(struct emu_cpu *cpu, uint16_t sel, enum emu_task_src src, ui
 		cpu->db_pending |= EMU_DR6_BT; /* §8.2.1: T flag, #DB after the switch */
 	if (r == EMU_OK)
 		return EMU_OK;
-	/* §8.3 step 12: a fault here belongs to the new task; deliver it now,
-	 * at its first instruction */
+	/* §8.3 step 13: a fault here belongs to the new task; it is raised
+	 * before the new task's first instruction, delivered from here */
 	if (cpu->task_depth >= 3)
 		return r; /* a loop of failing task switches: the caller's #DF / shutdown */
 	cpu->task_depth++;
