@@ -216,8 +216,8 @@ int emu_task_switch(struct emu_cpu *cpu, uint16_t sel, enum emu_task_src src, ui
 	struct emu_tss_image nt, ot;
 	emu_tss_decode(nbuf, new32, &nt);
 
-	/* steps 6-7: the outgoing task's dynamic state (with NT cleared on IRET,
-	 * §8.3 step 7), written into its TSS */
+	/* steps 6-7: the outgoing task's dynamic state, NT cleared in it on
+	 * IRET (step 6), written into its TSS (step 7) */
 	uint16_t old_sel = tr->selector;
 	uint64_t flags = emu_flags_get(cpu);
 	if (src == TASK_IRET)
@@ -239,7 +239,7 @@ int emu_task_switch(struct emu_cpu *cpu, uint16_t sel, enum emu_task_src src, ui
 	/* §8.4: CALL and interrupts link the new task back; step 10: busy */
 	if (src == TASK_CALL || src == TASK_INT) {
 		EMU_TRY(emu_write_sys(cpu, nd.seg.base, 2, old_sel));
-		nt.eflags |= FL_NT;
+		nt.eflags |= FL_NT; /* step 8 */
 	}
 	if (src != TASK_IRET) {
 		EMU_TRY(set_busy(cpu, sel, true));
