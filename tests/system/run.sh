@@ -127,6 +127,20 @@ fwcfg() { # fwcfg TAG vmon-args: expected/fwcfg.long64.TAG.out
 fwcfg cpus4-64M --cpus 4 --mem 64M
 fwcfg cpus2-5G --cpus 2 --mem 5G
 fwcfg mem1M --mem 1M
+# Hardware task switches: kvm-pvm emulates ring 0 in software and cannot
+# switch tasks (taskswitch.prot32.kvm-pvm.err: the crash line names the far
+# call). QEMU's TCG (the nested run's CPU) agrees up to line 32; it leaves
+# RF out of the EFLAGS a fault saves (SDM vol. 3 §17.3.1.1 sets it), and
+# it raises a fault in loading the new task's segments at the caller's EIP
+# (§8.3 step 13: before the new task's first instruction).
+QEMU_CPU_LINES=32 raw taskswitch prot32 33
+# Debug registers: kvm-pvm runs the guest, but its ring-0 emulator has no
+# data or I/O breakpoints, no MOV SS hold and no RF in fault images: its
+# answer is debugreg.long64.kvm-pvm.out. QEMU's TCG agrees up to line 25
+# (after it: RF in trap and fault images, DR7.GD general detection, and a
+# breakpoint on the instruction after a single-step trap, which QEMU puts
+# in that trap's DR6 instead of a fault of its own after it, vol. 3 §6.9).
+QEMU_CPU_LINES=25 raw debugreg long64 33
 run_case hello.elf32 33 "$EXP/hello.elf32.out" -- --kernel "$G/hello.elf32.elf"
 run_case hello.elf64 33 "$EXP/hello.elf64.out" -- --kernel "$G/hello.elf64.elf"
 # Expected output with the paths of this run: @G@ = $G, @TMP@ = $TMP (a

@@ -5,6 +5,8 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "vm.h"
 
@@ -19,6 +21,18 @@ static inline int unit_vm_init(struct vm *vm, uint64_t ram)
 	pthread_mutex_init(&vm->stop_lock, NULL);
 	io_bus_init(&vm->bus);
 	return guest_mem_init(&vm->mem, ram);
+}
+
+/* The host address of len bytes of guest RAM at gpa; a test that asks for
+ * anything else is broken, so it ends there. */
+static inline void *unit_vm_ptr(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	void *p = guest_mem_ptr(&vm->mem, gpa, len);
+	if (!p) {
+		fprintf(stderr, "gpa %#llx not RAM\n", (unsigned long long)gpa);
+		exit(1);
+	}
+	return p;
 }
 
 static inline void unit_vm_destroy(struct vm *vm)

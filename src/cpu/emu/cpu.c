@@ -32,6 +32,9 @@ void emu_cpu_load(struct emu_cpu *cpu, const struct x86_state *st)
 	cpu->efer = st->efer;
 	cpu->apic_base = st->apic_base;
 	emu_msr_reset(cpu);
+	cpu->dr[6] = EMU_DR6_FIXED; /* the power-on values (SDM vol. 3 table 9-1) */
+	cpu->dr[7] = EMU_DR7_FIXED;
+	cpu->dbg = 0;
 	emu_fpu_reset(&cpu->fpu);
 	if (!emu_prot_mode(cpu))
 		cpu->cpl = 0;
@@ -86,8 +89,11 @@ void emu_cpu_reset_wait_sipi(struct emu_cpu *cpu)
 	/* INIT keeps x87/SSE state (table 9-1), but vmon's APs come here from
 	 * power-on, so they get the RESET values */
 	emu_fpu_reset(&cpu->fpu);
-	cpu->dr[6] = 0xffff0ff0;
-	cpu->dr[7] = 0x400;
+	cpu->dr[6] = EMU_DR6_FIXED;
+	cpu->dr[7] = EMU_DR7_FIXED;
+	cpu->dbg = 0;
+	cpu->db_pending = 0;
+	cpu->db_hold = false;
 	cpu->cpl = 0;
 	cpu->irq_shadow = 0;
 	cpu->nmi_pending = cpu->nmi_blocked = false;

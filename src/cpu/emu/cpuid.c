@@ -15,7 +15,7 @@
  *               ebx       [31:24] APIC id, [23:16] 2^s addressable ids,
  *                         [15:8] CLFLUSH line 8 (64 bytes)
  *               ecx       CX16(13) POPCNT(23) HYPERVISOR(31)
- *               edx       FPU(0) PSE(3) TSC(4) MSR(5) PAE(6) MCE(7) CX8(8) APIC(9)
+ *               edx       FPU(0) DE(2) PSE(3) TSC(4) MSR(5) PAE(6) MCE(7) CX8(8) APIC(9)
  *                         SEP(11) MTRR(12) PGE(13) MCA(14) CMOV(15) PAT(16)
  *                         CLFSH(19) FXSR(24) SSE(25) SSE2(26), HTT(28) if n > 1
  *   2           eax       0x0000ff01: one round, descriptor 0xff "use leaf 4"
@@ -118,7 +118,7 @@ void emu_cpuid(const struct emu_cpu *cpu, uint32_t leaf, uint32_t sub, uint32_t 
 		*a = 0x00010601;
 		*b = (cpu->index << 24) | ((1u << s) << 16) | (8u << 8);
 		*c = (1u << 13) | (1u << 23) | (1u << 31);
-		*d = (1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) |
+		*d = (1u << 0) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) |
 		     (1u << 9) | (1u << 11) | (1u << 12) | (1u << 13) | (1u << 14) | (1u << 15) | (1u << 16) |
 		     (1u << 19) | (1u << 24) | (1u << 25) | (1u << 26);
 		if (n > 1)

@@ -152,6 +152,15 @@ struct emu_cpu {
 	bool yield;         /* PAUSE: let the other vCPUs run (spin-wait hint) */
 	bool nmi_pending;
 	bool nmi_blocked;   /* from NMI delivery until the next IRET (SDM vol. 3 §6.7.1) */
+	/* debug.c: DR6 bits of a trap-class #DB due after this instruction
+	 * (data breakpoints, the TSS T flag); held over one instruction after
+	 * MOV SS / POP SS (SDM vol. 3 §6.8.3). dbg: DR7 enables a breakpoint
+	 * (EMU_DBG_EXEC/EMU_DBG_DATA): the step path and the memory checks. */
+	uint32_t db_pending;
+	bool db_hold;
+	bool db_gd;         /* the #DB being raised is a general-detect fault */
+	uint8_t dbg;
+	uint8_t task_depth; /* task.c: nested task switches delivering faults */
 	enum emu_run_state state;
 
 	/* The exception being raised by the current instruction. */
@@ -337,6 +346,63 @@ int emu_tss_stack(struct emu_cpu *cpu, unsigned dpl, unsigned ist, uint16_t *ss,
 /* far.c: switch to the inner stack for dpl (CPL becomes dpl). */
 int emu_switch_stack(struct emu_cpu *cpu, unsigned dpl, unsigned ist) EMU_MUST;
 void emu_null_outer_data_segs(struct emu_cpu *cpu);
+
+/* --- task.c: hardware task switching (SDM vol. 3 chapter 8) --- */
+enum emu_task_src { TASK_JMP, TASK_CALL, TASK_IRET, TASK_INT };
+/* The fields of a TSS (figure 8-2, 32-bit; figure 8-11, 16-bit). sel:
+ * ES CS SS DS FS GS; gpr in the order EAX ECX EDX EBX ESP EBP ESI EDI. */
+struct emu_tss_image {
+	uint32_t eip, eflags, cr3, gpr[8];
+	uint16_t link, ldt, sel[6];
+	bool trap;
+};
+void emu_tss_decode(const uint8_t *buf, bool tss32, struct emu_tss_image *t);
+/* Writes the dynamic fields (the ones a switch saves: EIP..GS / IP..DS)
+ * into buf, a whole TSS image; returns their range [begin, *end). */
+void emu_tss_encode_dynamic(uint8_t *buf, bool tss32, const struct emu_tss_image *t);
+unsigned emu_tss_dynamic_range(bool tss32, unsigned *end);
+/* Switches to the task of TSS selector sel. ext: the EXT bit of error
+ * codes; ret_eip: the EIP saved for the old task; has_error/error: the
+ * exception's error code, pushed on the new task's stack. */
+int emu_task_switch(struct emu_cpu *cpu, uint16_t sel, enum emu_task_src src, uint32_t ext, uint64_t ret_eip,
+		    bool has_error, uint32_t error) EMU_MUST;
+/* JMP/CALL far to a TSS descriptor or task gate d (selector sel). */
+int emu_task_far(struct emu_cpu *cpu, const struct emu_desc *d, uint16_t sel, bool call, uint64_t ret_eip) EMU_MUST;
+
+/* --- debug.c: debug registers and debug exceptions (SDM vol. 3 chapter 17) --- */
+#define EMU_DR6_BD (1u << 13)
+#define EMU_DR6_BS (1u << 14)
+#define EMU_DR6_BT (1u << 15)
+#define EMU_DR6_FIXED 0xffff0ff0u /* reads as 1 (no RTM: bit 16 too) */
+#define EMU_DR7_FIXED 0x400u
+enum { EMU_DBG_EXEC = 1, EMU_DBG_DATA = 2, EMU_DBG_IO = 4 };
+/* DR7 decoded for breakpoint n (0-3): enabled (L or G), RW (0 exec, 1
+ * write, 2 I/O, 3 read/write) and the length in bytes. */
+struct emu_bp {
+	bool on;
+	uint8_t rw, len;
+};
+struct emu_bp emu_dr7_bp(uint64_t dr7, unsigned n);
+/* The EMU_DBG_* kinds DR7 enables. */
+unsigned emu_dr7_kinds(uint64_t dr7);
+/* B0-B3 bits of the breakpoints dr[0..3]/dr7 that an access of size bytes
+ * at lin matches; kind: 0 the instruction at lin, 1 a write, 3 a read, 2
+ * a port access (lin = the port). */
+unsigned emu_bp_match(const uint64_t *dr, uint64_t dr7, uint64_t lin, unsigned size, unsigned kind);
+/* MOV to/from DRn (system.c's M_MOVDR). */
+int emu_mov_dr(struct emu_cpu *cpu, const struct emu_insn *in) EMU_MUST;
+/* A data access in the memory path, when cpu->dbg has EMU_DBG_DATA. */
+void emu_dbg_access(struct emu_cpu *cpu, uint64_t lin, unsigned size, unsigned acc);
+/* A port access by IN/OUT/INS/OUTS, when cpu->dbg has EMU_DBG_IO. */
+void emu_dbg_port(struct emu_cpu *cpu, uint16_t port, unsigned size);
+/* Before an instruction: an instruction breakpoint at RIP raises the #DB
+ * fault (RF clear); returns EMU_EXC then. */
+int emu_dbg_insn_check(struct emu_cpu *cpu) EMU_MUST;
+/* After an instruction: the DR6 bits of a trap-class #DB now due (single
+ * step bs, pending data breakpoints), 0 if none or it is held. */
+uint32_t emu_dbg_trap_bits(struct emu_cpu *cpu, bool bs, bool ss_shadow);
+/* Raises #DB with these DR6 bits set (B0-B3 replaced). */
+int emu_dbg_raise(struct emu_cpu *cpu, uint32_t dr6_bits) EMU_MUST;
 
 /* --- exec.c --- */
 /* Executes one instruction (or delivers one interrupt). Returns false when

@@ -190,6 +190,13 @@ bool emu_step(struct emu_cpu *cpu)
 {
 	bool shadow = cpu->irq_shadow;
 	cpu->irq_shadow = 0;
+	/* a debug trap left by something that was not an instruction here (a
+	 * task switch's T flag in a block or an interrupt, a data breakpoint
+	 * hit by an event delivery): taken at this boundary, before anything */
+	if (cpu->db_pending && !cpu->db_hold) {
+		int r_db = emu_dbg_raise(cpu, emu_dbg_trap_bits(cpu, false, false));
+		return r_db == EMU_OK || emu_finish_fault(cpu);
+	}
 	if (!shadow) {
 		int t = take_interrupt(cpu);
 		if (t)
@@ -209,8 +216,13 @@ bool emu_step(struct emu_cpu *cpu)
 		memcpy(trace_gpr, cpu->gpr, sizeof(trace_gpr));
 		trace_flags = emu_flags_get(cpu);
 	}
-	int r = fetch_decode(cpu, &buf, &in);
+	/* SDM vol. 3 §17.3.1.1: the instruction breakpoint comes before the
+	 * fetch's faults; RF is cleared once the instruction starts */
+	int r = cpu->dbg ? emu_dbg_insn_check(cpu) : EMU_OK;
+	if (r == EMU_OK)
+		r = fetch_decode(cpu, &buf, &in);
 	if (r == EMU_OK) {
+		cpu->rflags &= ~(uint64_t)FL_RF;
 		cpu->next_rip = (cpu->rip + in->len) & emu_mask(cpu->code_size);
 		emu_handler h = handlers[in->mnem];
 		if (h) {
@@ -225,16 +237,21 @@ bool emu_step(struct emu_cpu *cpu)
 		cpu->icount++;
 		if (cpu->trace)
 			trace_insn(cpu, in, trace_gpr, trace_flags, trace_rip);
-		if (!single_step || in->mnem == M_INT || in->mnem == M_INT3 || in->mnem == M_INTO)
+		/* single-step (§17.3.1.4; INT n clears TF on its way in) and data
+		 * breakpoints: one trap-class #DB after the instruction, held one
+		 * more instruction after MOV SS / POP SS (§6.8.3) */
+		bool bs = single_step && in->mnem != M_INT && in->mnem != M_INT3 && in->mnem != M_INTO;
+		if (!bs && !cpu->db_pending)
 			return true;
-		/* single-step trap after the instruction (SDM vol. 3 §17.3.1.4) */
-		cpu->dr[6] |= 1u << 14;
-		lf_save = cpu->lf; /* the instruction itself completed */
-		flags_save = cpu->rflags;
-		r = emu_deliver(cpu, EXC_DB, false, false, 0, cpu->rip);
-		if (r == EMU_OK)
+		bool ss_shadow = cpu->irq_shadow && (in->mnem == M_MOVSEG || in->mnem == M_POPSEG);
+		uint32_t bits = emu_dbg_trap_bits(cpu, bs, ss_shadow);
+		if (!bits)
 			return true;
+		r = emu_dbg_raise(cpu, bits);
+		return r == EMU_OK || emu_finish_fault(cpu);
 	}
+	cpu->db_pending = 0; /* the faulting instruction's data breakpoints never happened */
+	cpu->db_hold = false;
 	cpu->lf = lf_save;
 	cpu->rflags = flags_save;
 	return emu_finish_fault(cpu);
@@ -268,9 +285,11 @@ long emu_run(struct emu_cpu *cpu, long budget)
 	long done = 0;
 	cpu->irq_poll = true; /* timers and IPIs were delivered before this slice */
 	while (done < budget && cpu->state == EMU_RUNNING && !cpu->yield) {
-		/* The block path has no per-instruction hooks: the trace, TF and
-		 * an interrupt shadow take the single-step path. */
-		if (cpu->bcache && !cpu->trace && !cpu->irq_shadow && !(cpu->rflags & FL_TF)) {
+		/* The block path has no per-instruction hooks: the trace, TF, RF,
+		 * an interrupt shadow, enabled breakpoints and a pending debug trap
+		 * take the single-step path (debug.c). */
+		if (cpu->bcache && !cpu->trace && !cpu->irq_shadow && !(cpu->rflags & (FL_TF | FL_RF)) && !cpu->dbg &&
+		    !cpu->db_pending) {
 			/* Between blocks, look for interrupts after anything that may
 			 * have changed them (a generic instruction, a LAPIC write, a
 			 * new slice) and otherwise every IRQ_POLL_BLOCKS blocks: a

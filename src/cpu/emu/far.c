@@ -127,8 +127,10 @@ static int far_gate(struct emu_cpu *cpu, struct emu_desc *gate, uint16_t sel, bo
 	uint32_t err = sel & 0xfffc;
 	unsigned type = gate->seg.type;
 	bool lm = emu_long_mode(cpu);
+	if (!lm && (type == 5 || (type & 5) == 1)) /* a task gate or a TSS: a task switch */
+		return emu_task_far(cpu, gate, sel, call, cpu->next_rip);
 	if ((lm && type != 0xc) || (!lm && type != 0xc && type != 0x4))
-		return emu_gp(cpu, err); /* task gates and TSS targets: no task switching */
+		return emu_gp(cpu, err);
 	if (gate->seg.dpl < cpu->cpl || gate->seg.dpl < (sel & 3))
 		return emu_gp(cpu, err);
 	if (!gate->seg.present)

@@ -2,12 +2,10 @@
  * IVT, protected-mode interrupt/trap gates with stack switching through the
  * TSS, 64-bit gates with IST; double-fault and triple-fault rules; INT n,
  * INT3, INTO, INT1 and IRET, including entry to and exits from virtual-8086
- * mode. Task gates and hardware task switching are not modelled: they raise
- * #GP. */
+ * mode. Task gates switch tasks (task.c); in IA-32e mode there are none. */
 #include <string.h>
 
 #include "emu.h"
-#include "util/log.h"
 
 struct saved {
 	struct x86_segment seg[SEG_COUNT];
@@ -129,15 +127,15 @@ static int deliver_prot(struct emu_cpu *cpu, unsigned vector, bool soft, bool ha
 	unsigned type = (g[0] >> 40) & 0xf, gdpl = (g[0] >> 45) & 3;
 	bool present = (g[0] >> 47) & 1;
 	bool ok_type = lm ? (type == 0xe || type == 0xf) : (type == 0x6 || type == 0x7 || type == 0xe || type == 0xf);
-	if (!ok_type) {
-		if (type == 5)
-			log_warn("emu: vCPU %u: task gate for vector %u: task switching is not emulated", cpu->index, vector);
+	bool task_gate = !lm && type == 5;
+	if (!ok_type && !task_gate)
 		return emu_gp(cpu, gerr);
-	}
 	if (soft && gdpl < cpu->cpl)
 		return emu_gp(cpu, gerr);
 	if (!present)
 		return emu_raise(cpu, EXC_NP, true, gerr);
+	if (task_gate) /* SDM vol. 3 §6.12.2: the handler is a task */
+		return emu_task_switch(cpu, (uint16_t)(g[0] >> 16), TASK_INT, ext, ret_rip, has_error, error);
 	uint16_t sel = (uint16_t)(g[0] >> 16);
 	uint64_t off = (g[0] & 0xffff) | ((g[0] >> 32) & 0xffff0000ULL);
 	if (lm)
@@ -225,6 +223,21 @@ static bool has_error_code(unsigned v)
 	return v == EXC_DF || (v >= EXC_TS && v <= EXC_PF) || v == EXC_AC;
 }
 
+/* Fault-class exceptions (SDM vol. 3 table 6-1); #DB only as a general-
+ * detect fault. */
+static bool fault_class(const struct emu_cpu *cpu, unsigned v)
+{
+	switch (v) {
+	case EXC_DE: case EXC_BR: case EXC_UD: case EXC_NM: case EXC_TS: case EXC_NP: case EXC_SS:
+	case EXC_GP: case EXC_PF: case EXC_MF: case EXC_AC: case EXC_XM:
+		return true;
+	case EXC_DB:
+		return cpu->db_gd;
+	default:
+		return false;
+	}
+}
+
 bool emu_deliver_exception(struct emu_cpu *cpu)
 {
 	for (int depth = 0; depth < 4; depth++) {
@@ -233,8 +246,16 @@ bool emu_deliver_exception(struct emu_cpu *cpu)
 		if (cpu->trace)
 			fprintf(cpu->trace, "cpu%u %04x:%016llx  exception %u, error code %#x\n", cpu->index,
 				cpu->seg[SEG_CS].selector, (unsigned long long)cpu->rip, vec, cpu->exc.error);
+		/* SDM vol. 3 §17.3.1.1: the EFLAGS image of a fault has RF set (not
+		 * for an instruction breakpoint), so that the handler's IRET
+		 * resumes past any instruction breakpoint on the faulting one */
+		uint64_t rf = cpu->rflags & FL_RF;
+		if (fault_class(cpu, vec))
+			cpu->rflags |= FL_RF;
+		cpu->db_gd = false;
 		if (emu_deliver(cpu, vec, false, he, cpu->exc.error, cpu->rip) == EMU_OK)
 			return true;
+		cpu->rflags = (cpu->rflags & ~(uint64_t)FL_RF) | rf;
 		unsigned nvec = cpu->exc.vector;
 		if (vec == EXC_DF)
 			return false; /* a fault while delivering #DF: shutdown */
@@ -301,9 +322,14 @@ static int iret_prot(struct emu_cpu *cpu, const struct emu_insn *in)
 	bool lm = emu_long_mode(cpu);
 	uint64_t ip, csv, fl, sp = 0, ssv = 0;
 	uint64_t old = emu_flags_get(cpu);
-	if ((old & FL_NT) && !lm) {
-		log_warn("emu: vCPU %u: IRET with NT set (task return) is not emulated", cpu->index);
-		return emu_gp(cpu, 0);
+	if (old & FL_NT) {
+		/* SDM vol. 2 IRET "TASK-RETURN", vol. 3 §8.4: back to the task
+		 * named by the current TSS's link; none in IA-32e mode */
+		if (lm)
+			return emu_gp(cpu, 0);
+		uint64_t link;
+		EMU_TRY(emu_read_sys(cpu, cpu->seg[SEG_TR].base, 2, &link));
+		return emu_task_switch(cpu, (uint16_t)link, TASK_IRET, 0, cpu->next_rip, false, 0);
 	}
 	EMU_TRY(emu_pop(cpu, s, &ip));
 	EMU_TRY(emu_pop(cpu, s, &csv));

@@ -30,6 +30,8 @@ int emu_io_check(struct emu_cpu *cpu, uint16_t port, unsigned size)
 uint64_t emu_port_in(struct emu_cpu *cpu, uint16_t port, unsigned size)
 {
 	uint64_t v = 0;
+	if (cpu->dbg & EMU_DBG_IO)
+		emu_dbg_port(cpu, port, size); /* I/O breakpoints (debug.c) */
 	io_bus_access(&cpu->vm->bus, IO_SPACE_PIO, port, size, false, &v);
 	return v & emu_mask(size);
 }
@@ -37,6 +39,8 @@ uint64_t emu_port_in(struct emu_cpu *cpu, uint16_t port, unsigned size)
 void emu_port_out(struct emu_cpu *cpu, uint16_t port, unsigned size, uint64_t v)
 {
 	v &= emu_mask(size);
+	if (cpu->dbg & EMU_DBG_IO)
+		emu_dbg_port(cpu, port, size);
 	io_bus_access(&cpu->vm->bus, IO_SPACE_PIO, port, size, true, &v);
 }
 

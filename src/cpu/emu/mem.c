@@ -90,6 +90,8 @@ static void chunk_write(struct emu_cpu *cpu, uint8_t *host, uint64_t gpa, unsign
 
 int emu_lin_read(struct emu_cpu *cpu, uint64_t lin, unsigned size, void *out, unsigned acc)
 {
+	if (__builtin_expect(cpu->dbg & EMU_DBG_DATA, 0))
+		emu_dbg_access(cpu, lin, size, acc); /* data breakpoints (debug.c) */
 	unsigned idx = (unsigned)(lin >> 12) & (EMU_TLB_SIZE - 1);
 	unsigned off = (unsigned)(lin & 0xfff);
 	const struct emu_tlb_entry *e = &cpu->tlb.e[acc & ACC_KIND][idx];
@@ -121,6 +123,8 @@ int emu_lin_read(struct emu_cpu *cpu, uint64_t lin, unsigned size, void *out, un
 int emu_lin_write(struct emu_cpu *cpu, uint64_t lin, unsigned size, const void *in, unsigned acc)
 {
 	acc = (acc & ~ACC_KIND) | ACC_WRITE;
+	if (__builtin_expect(cpu->dbg & EMU_DBG_DATA, 0))
+		emu_dbg_access(cpu, lin, size, acc);
 	unsigned idx = (unsigned)(lin >> 12) & (EMU_TLB_SIZE - 1);
 	unsigned off = (unsigned)(lin & 0xfff);
 	const struct emu_tlb_entry *e = &cpu->tlb.e[ACC_WRITE][idx];

@@ -91,5 +91,13 @@ int emu_x_string(struct emu_cpu *cpu, const struct emu_insn *in)
 		}
 		if (c == 0)
 			return EMU_OK;
+		/* a data or I/O breakpoint traps after its iteration; the
+		 * instruction resumes with the next one, RF set in the image
+		 * (SDM vol. 3 §17.3.1.1, §17.3.1.2) */
+		if (cpu->db_pending && !cpu->db_hold) {
+			cpu->rflags |= FL_RF;
+			cpu->next_rip = cpu->rip;
+			return EMU_OK;
+		}
 	}
 }

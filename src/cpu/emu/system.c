@@ -1,7 +1,8 @@
-/* System instructions: control and debug registers, HLT, CLI/STI, TLB and
- * cache control, LMSW/SMSW, time stamp counter, SWAPGS, and the harmless
- * hint/fence forms. CR writes follow SDM vol. 3 §2.5 and the MOV CR page,
- * including the long-mode activation rules of §9.8.5. */
+/* System instructions: control registers (the debug registers are
+ * debug.c's), HLT, CLI/STI, TLB and cache control, LMSW/SMSW, time stamp
+ * counter, SWAPGS, and the harmless hint/fence forms. CR writes follow SDM
+ * vol. 3 §2.5 and the MOV CR page, including the long-mode activation
+ * rules of §9.8.5. */
 
 #include "emu.h"
 #include "util/log.h"
@@ -148,28 +149,8 @@ int emu_x_system(struct emu_cpu *cpu, const struct emu_insn *in)
 		emu_reg_set(cpu, in, in->rm, in->opw[0], get_cr(cpu, cr));
 		return EMU_OK;
 	}
-	case M_MOVDR: {
-		EMU_TRY(need_cpl0(cpu));
-		unsigned dr = in->reg;
-		if (dr > 7)
-			return emu_ud(cpu);
-		if (dr == 4 || dr == 5) {
-			if (cpu->cr4 & (1u << 3)) /* CR4.DE */
-				return emu_ud(cpu);
-			dr += 2;
-		}
-		if (in->op[0].kind == OK_D) {
-			v = emu_reg_get(cpu, in, in->rm, in->opw[1]);
-			if (dr == 6)
-				v = (v & 0xe00f) | 0xffff0ff0ULL;
-			else if (dr == 7)
-				v = (v & 0xffff2fffULL) | 0x400;
-			cpu->dr[dr] = v; /* breakpoints are stored, not emulated */
-		} else {
-			emu_reg_set(cpu, in, in->rm, in->opw[0], cpu->dr[dr]);
-		}
-		return EMU_OK;
-	}
+	case M_MOVDR:
+		return emu_mov_dr(cpu, in); /* debug.c */
 	case M_LMSW: {
 		EMU_TRY(need_cpl0(cpu));
 		EMU_TRY(emu_op_read(cpu, in, 0, &v));
