@@ -76,16 +76,16 @@ static void check_cpu(struct emu_cpu *c, unsigned n)
 	expect(c, 0, 0, 0x16, str4("Genu"), str4("ntel"), str4("ineI"));
 	/* leaf 1: family 6 model 0x10 stepping 1 (family [11:8], model [7:4],
 	 * extended model [19:16]) */
-	uint32_t edx1 = (1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) |
+	uint32_t edx1 = (1u << 0) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) |
 			(1u << 9) | (1u << 11) | (1u << 12) | (1u << 13) | (1u << 14) | (1u << 15) |
 			(1u << 16) | (1u << 19) | (1u << 24) | (1u << 25) | (1u << 26) | (n > 1 ? 1u << 28 : 0);
 	expect(c, 1, 0, 0x00010601, (id << 24) | ((1u << s) << 16) | (8u << 8),
 	       (1u << 13) | (1u << 23) | (1u << 31), edx1);
-	/* not advertised: VME DE PSE36 PSN MMX SS TM PBE; SSE3 and up, VMX, MONITOR, x2APIC,
+	/* not advertised: VME PSE36 PSN MMX SS TM PBE; SSE3 and up, VMX, MONITOR, x2APIC,
 	 * TSC-deadline, XSAVE, AVX, RDRAND */
 	uint32_t r[4];
 	cpuid(c, 1, 0, r);
-	CHECK_EQ(r[3] & ((1u << 1) | (1u << 2) | (1u << 17) | (1u << 18) | (1u << 23) | (1u << 27) |
+	CHECK_EQ(r[3] & ((1u << 1) | (1u << 17) | (1u << 18) | (1u << 23) | (1u << 27) |
 			 (1u << 29) | (1u << 31)), 0);
 	CHECK_EQ(r[2] & ((1u << 0) | (1u << 3) | (1u << 5) | (1u << 9) | (1u << 21) | (1u << 24) |
 			 (1u << 26) | (1u << 28) | (1u << 30)), 0);
