@@ -8,6 +8,7 @@
 #include "boot/boot.h"
 #include "dev/acpi_pm.h"
 #include "dev/debug_exit.h"
+#include "dev/hpet.h"
 #include "dev/i8042.h"
 #include "dev/rtc_cmos.h"
 #include "dev/uart16550.h"
@@ -67,12 +68,21 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 		r = i8042_create(&vm->bus, on_reset, vm, &vm->i8042);
 	if (r == 0)
 		r = acpi_pm_create(&vm->bus, on_acpi_event, vm, NULL, NULL, &vm->acpi_pm);
+	if (r == 0) {
+		struct irq_line hpet_irq = { vm_irq_set, vm, 0 }; /* the HPET picks the GSI per timer */
+		r = hpet_create(&vm->bus, HPET_BASE, &hpet_irq, NULL, NULL, &vm->hpet);
+	}
 	if (r < 0) {
 		log_error("devices: %s", strerror(-r));
 		return r;
 	}
 
 	return boot_load(vm);
+}
+
+void vm_stop_devices(struct vm *vm)
+{
+	hpet_stop(vm->hpet);
 }
 
 void vm_destroy(struct vm *vm)
@@ -82,6 +92,7 @@ void vm_destroy(struct vm *vm)
 	rtc_cmos_destroy(vm->rtc);
 	i8042_destroy(vm->i8042);
 	acpi_pm_destroy(vm->acpi_pm);
+	hpet_destroy(vm->hpet);
 	io_bus_destroy(&vm->bus);
 	guest_mem_destroy(&vm->mem);
 	pthread_mutex_destroy(&vm->stop_lock);

@@ -18,6 +18,7 @@ struct debug_exit;
 struct rtc_cmos;
 struct i8042;
 struct acpi_pm;
+struct hpet;
 
 enum vm_outcome {
 	VM_OUTCOME_RUNNING = 0,
@@ -42,6 +43,7 @@ struct vm {
 	struct rtc_cmos *rtc;
 	struct i8042 *i8042;
 	struct acpi_pm *acpi_pm;
+	struct hpet *hpet;
 
 	const struct cpu_engine *engine;
 	void *engine_data;
@@ -60,6 +62,10 @@ struct vm {
  * failure means status 2. */
 int vm_create(struct vm *vm, const struct vm_config *cfg);
 void vm_destroy(struct vm *vm);
+
+/* Stops the device threads that raise interrupts (the HPET's timer), so
+ * that the engine can be destroyed under them. Idempotent. */
+void vm_stop_devices(struct vm *vm);
 
 /* Records how the run ends (first caller wins) and wakes the main thread.
  * Safe from any thread. */
