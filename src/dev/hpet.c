@@ -25,6 +25,7 @@ struct hpet_timer {
 	uint64_t period;    /* periodic mode: what each match adds to cmp */
 	uint64_t fsb;       /* Tn_FSB_INT_ROUTE: stored, unused (no FSB capability) */
 	uint64_t next_fire; /* counter value of the next match, NEVER if none */
+	uint64_t matched;   /* the last match served, NEVER since (re)programming */
 	unsigned line;      /* the GSI the line is driven on */
 	bool level;         /* the line is held high (level-triggered) */
 };
@@ -94,15 +95,20 @@ static bool mode32(const struct hpet_timer *t) { return t->config & HPET_TN_32MO
 /* The first counter value >= from at which the comparator matches: in
  * 32-bit mode only the low 32 bits are compared, so a match recurs every
  * 2^32 ticks; a 64-bit comparator behind the counter never matches again
- * (the counter would have to wrap). */
+ * (the counter would have to wrap). A match already served is not served
+ * again when a register write re-arms the timer at the same counter value. */
 static void arm(struct hpet_timer *t, uint64_t from)
 {
+	uint64_t next;
 	if (mode32(t)) {
 		uint64_t d = (uint32_t)((uint32_t)t->cmp - (uint32_t)from);
-		t->next_fire = from + d < from ? NEVER : from + d;
+		next = from + d < from ? NEVER : from + d;
+		if (next == t->matched)
+			next = next + (1ULL << 32) < next ? NEVER : next + (1ULL << 32);
 	} else {
-		t->next_fire = t->cmp >= from ? t->cmp : NEVER;
+		next = t->cmp >= from && t->cmp != t->matched ? t->cmp : NEVER;
 	}
+	t->next_fire = next;
 }
 
 /* §2.3.5 LEG_RT_CNF: in legacy replacement mode timer 0 drives IRQ 0 (I/O APIC input
@@ -149,6 +155,7 @@ static void update_lines(struct hpet *h)
 static void fire(struct hpet *h, unsigned n, uint64_t c)
 {
 	struct hpet_timer *t = &h->t[n];
+	t->matched = t->next_fire;
 	if (t->config & HPET_TN_LEVEL) {
 		h->isr |= 1u << n;
 	} else if (t->config & HPET_TN_ENABLE) {
@@ -249,6 +256,7 @@ static void write_comparator(struct hpet_timer *t, uint64_t v, uint64_t mask, ui
 	if (t->config & HPET_TN_PERIODIC)
 		t->period = (t->period & ~mask) | (v & mask);
 	t->config &= ~(uint64_t)HPET_TN_SETVAL; /* clears itself */
+	t->matched = NEVER; /* a new value may match the counter as it is */
 	arm(t, c);
 }
 
@@ -272,8 +280,11 @@ static void write_reg(struct hpet *h, unsigned reg, uint64_t v, uint64_t mask, u
 		h->isr &= ~(v & mask & ((1ULL << HPET_TIMERS) - 1));
 	} else if (reg == HPET_REG_COUNTER) {
 		/* Writable only while halted (§2.3.7: software halts it first). */
-		if (!enabled(h))
+		if (!enabled(h)) {
 			h->counter_base = (h->counter_base & ~mask) | (v & mask);
+			for (unsigned n = 0; n < HPET_TIMERS; n++)
+				h->t[n].matched = NEVER;
+		}
 	} else if (reg >= HPET_REG_TIMER(0) && reg < HPET_REG_TIMER(HPET_TIMERS)) {
 		unsigned n = (reg - HPET_REG_TIMER(0)) / 0x20;
 		struct hpet_timer *t = &h->t[n];
@@ -307,6 +318,9 @@ void hpet_mmio(struct hpet *h, uint64_t offset, unsigned size, bool is_write, ui
 	uint64_t mask = size == 8 ? ~0ULL : 0xffffffffULL << shift;
 	pthread_mutex_lock(&h->lock);
 	uint64_t now = h->clock(h->clock_opaque);
+	/* Matches due by now happen before the access, whenever the thread
+	 * wakes: a status bit or a comparator read is never stale. */
+	poll_locked(h, now);
 	if (is_write) {
 		write_reg(h, reg, *value << shift, mask, now);
 		if (h->has_thread)
@@ -361,7 +375,7 @@ int hpet_create(struct io_bus *bus, uint64_t base, const struct irq_line *irq, h
 	}
 	for (unsigned n = 0; n < HPET_TIMERS; n++) {
 		h->t[n].cmp = ~0ULL; /* reset value: all ones */
-		h->t[n].next_fire = NEVER;
+		h->t[n].next_fire = h->t[n].matched = NEVER;
 	}
 	int r = bus ? io_bus_register(bus, IO_SPACE_MMIO, base, HPET_SIZE, bus_mmio, h, "hpet") : 0;
 	if (r == 0 && !clock) {

@@ -111,6 +111,7 @@ export KVM_LINES=20
 raw popek long64 33
 unset KVM_LINES
 raw timer long64 33
+raw hpet long64 33
 raw sse long64 33
 QEMU_CPU_LINES=22 raw x87 long64 33
 # SSE at ring 0: every CPU runs it, but kvm-pvm's software emulation of

@@ -269,6 +269,16 @@ static void test_level_and_legacy(void)
 	wr64(T(2, HPET_TIMER_CONFIG), HPET_TN_ENABLE | HPET_TN_LEVEL | 22u << 9);
 	CHECK_EQ(level[21], 0);
 	CHECK_EQ(level[22], 1);
+	/* A match that fell due shows in the status register at once, even
+	 * before anyone polls (the timer thread may wake late). */
+	wr64(HPET_REG_ISR, 4);
+	wr64(T(2, HPET_TIMER_CONFIG), HPET_TN_LEVEL | 21u << 9); /* interrupt off: status only */
+	wr64(T(2, HPET_TIMER_CMP), rd64(HPET_REG_COUNTER) + 50);
+	CHECK_EQ(rd64(HPET_REG_ISR), 0);
+	now_ns += 500;
+	CHECK_EQ(rd64(HPET_REG_ISR), 4);
+	CHECK_EQ(level[21], 0);
+	wr64(T(2, HPET_TIMER_CONFIG), HPET_TN_ENABLE | HPET_TN_LEVEL | 22u << 9);
 	/* Back to edge: the status bit goes. */
 	wr64(T(2, HPET_TIMER_CONFIG), HPET_TN_ENABLE | 22u << 9);
 	CHECK_EQ(rd64(HPET_REG_ISR), 0);
