@@ -112,6 +112,7 @@ raw popek long64 33
 unset KVM_LINES
 raw timer long64 33
 raw hpet long64 33
+raw rsdp long64 33
 raw sse long64 33
 QEMU_CPU_LINES=22 raw x87 long64 33
 # SSE at ring 0: every CPU runs it, but kvm-pvm's software emulation of
@@ -119,6 +120,7 @@ QEMU_CPU_LINES=22 raw x87 long64 33
 raw sse0 long64 33
 run_case hello.elf32 33 "$EXP/hello.elf32.out" -- --kernel "$G/hello.elf32.elf"
 run_case hello.elf64 33 "$EXP/hello.elf64.out" -- --kernel "$G/hello.elf64.elf"
+run_case rsdp.elf64 33 "$EXP/rsdp.elf64.out" -- --kernel "$G/rsdp.elf64.elf"
 run_case mbinfo.multiboot 33 "$EXP/mbinfo.multiboot.out" -- --kernel "$G/mbinfo.multiboot.elf" \
 	--mem 64M --append "console=ttyS0 hello=world"
 
