@@ -69,6 +69,18 @@ static size_t take(struct builder *b, size_t n, size_t align)
 	return off;
 }
 
+/* Reserves a table of len bytes with its header; *t points at it. Returns
+ * the offset or (size_t)-1. */
+static size_t new_table(struct builder *b, const char *sig, uint32_t len, uint8_t rev, uint8_t **t)
+{
+	size_t off = take(b, len, 16);
+	if (off == (size_t)-1)
+		return off;
+	*t = b->buf + off;
+	header(*t, sig, len, rev);
+	return off;
+}
+
 /* Device(seg){ _HID, _UID, _CRS } with the resources already in res. */
 static void device(struct aml_buf *a, const char *seg, const char *hid, int eisa, unsigned uid,
 		   struct aml_buf *res)
@@ -141,11 +153,10 @@ static size_t build_dsdt(struct builder *b, const struct acpi_config *cfg)
 	legacy_devices(&a, cfg);
 	if (a.overflow)
 		return (size_t)-1;
-	size_t off = take(b, 36 + a.len, 16);
+	uint8_t *t;
+	size_t off = new_table(b, "DSDT", (uint32_t)(36 + a.len), 2, &t);
 	if (off == (size_t)-1)
 		return off;
-	uint8_t *t = b->buf + off;
-	header(t, "DSDT", (uint32_t)(36 + a.len), 2);
 	memcpy(t + 36, aml, a.len);
 	finish(t);
 	return off;
@@ -155,11 +166,10 @@ static size_t build_dsdt(struct builder *b, const struct acpi_config *cfg)
 static size_t build_hpet(struct builder *b, const struct acpi_config *cfg)
 {
 	const uint32_t len = 56;
-	size_t off = take(b, len, 16);
+	uint8_t *t;
+	size_t off = new_table(b, "HPET", len, 1, &t);
 	if (off == (size_t)-1)
 		return off;
-	uint8_t *t = b->buf + off;
-	header(t, "HPET", len, 1);
 	w32(t + 36, cfg->hpet_id);     /* Event Timer Block ID: capabilities 31:0 */
 	w8(t + 40, 0);                 /* BASE_ADDRESS: GAS in system memory */
 	w8(t + 41, 64);                /* register width */
@@ -188,11 +198,10 @@ static size_t build_facs(struct builder *b)
 static size_t build_fadt(struct builder *b, uint64_t dsdt, uint64_t facs, const struct acpi_config *cfg)
 {
 	const uint32_t len = 276;
-	size_t off = take(b, len, 16);
+	uint8_t *t;
+	size_t off = new_table(b, "FACP", len, 6, &t);
 	if (off == (size_t)-1)
 		return off;
-	uint8_t *t = b->buf + off;
-	header(t, "FACP", len, 6);
 	/* One FACS reference (§5.2.9, table 5.9: X_FIRMWARE_CTRL must be zero
 	 * when FIRMWARE_CTRL is set): the 32-bit field, since the FACS is below
 	 * 1 MiB and X_FIRMWARE_CTRL is for an FACS above 4 GiB. */
@@ -232,11 +241,10 @@ static size_t build_madt(struct builder *b, const struct acpi_config *cfg)
 	/* Local APIC per CPU (8), IOAPIC (12), overrides IRQ0->GSI2 and the SCI
 	 * (10 each), local APIC NMI on LINT1 for all CPUs (6). */
 	uint32_t len = 44 + 8 * cfg->ncpus + 12 + 10 * 2 + 6;
-	size_t off = take(b, len, 16);
+	uint8_t *t;
+	size_t off = new_table(b, "APIC", len, 5, &t);
 	if (off == (size_t)-1)
 		return off;
-	uint8_t *t = b->buf + off;
-	header(t, "APIC", len, 5);
 	w32(t + 36, (uint32_t)LAPIC_BASE);
 	w32(t + 40, 1); /* PCAT_COMPAT: there are 8259s too */
 	uint8_t *e = t + 44;

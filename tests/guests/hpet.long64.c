@@ -27,18 +27,6 @@ static uint64_t rd64(unsigned off) { return *(volatile uint64_t *)(HPET + off); 
 static uint32_t rd32(unsigned off) { return *(volatile uint32_t *)(HPET + off); }
 static void wr64(unsigned off, uint64_t v) { *(volatile uint64_t *)(HPET + off) = v; }
 
-volatile uint32_t ticks;
-
-extern void irq0_entry(void);
-__asm__(".text\n"
-	"irq0_entry:\n"
-	"	push %rax\n"
-	"	lock incl ticks(%rip)\n"
-	"	mov $0x20, %al\n"
-	"	outb %al, $0x20\n" /* non-specific EOI */
-	"	pop %rax\n"
-	"	iretq\n");
-
 /* Waits until the counter has advanced by n ticks (or a bound of reads). */
 static int wait_ticks(uint64_t n)
 {
@@ -80,14 +68,7 @@ void guest_main(void)
 	print(", %s\n", rd64(ISR) == 0 ? "cleared" : "NOT CLEARED");
 	wr64(T_CONFIG(2), 0);
 
-	/* 8259: vectors 0x20/0x28, only IRQ 0 unmasked. */
-	idt_set_gate(0x20, (uint64_t)irq0_entry, 0, 0);
-	idt_load();
-	outb(0x20, 0x11); outb(0xa0, 0x11);
-	outb(0x21, 0x20); outb(0xa1, 0x28);
-	outb(0x21, 0x04); outb(0xa1, 0x02);
-	outb(0x21, 0x01); outb(0xa1, 0x01);
-	outb(0x21, 0xfe); outb(0xa1, 0xff);
+	irq0_setup(); /* the 8259 pair, only IRQ 0 unmasked, vector 0x20 */
 
 	/* Legacy replacement: timer 0 drives IRQ 0. One-shot 1 ms ahead (the
 	 * 64-bit comparator matches once). */
@@ -98,39 +79,31 @@ void guest_main(void)
 	wr64(CONFIG, 3);
 	/* "sti; hlt": the STI shadow keeps the interrupt from slipping in
 	 * between the test and the HLT (there is no later one to wake it). */
-	for (unsigned i = 0; i < 10000000 && ticks == 0; i++)
+	for (unsigned i = 0; i < 10000000 && irq0_ticks == 0; i++)
 		__asm__ volatile("sti; hlt; cli");
 	__asm__ volatile("sti");
 	wait_ticks(hz / 100); /* 10 ms more: no second match */
 	__asm__ volatile("cli");
-	print("one-shot: %d interrupt(s) on IRQ 0\n", ticks);
+	print("one-shot: %d interrupt(s) on IRQ 0\n", irq0_ticks);
 
 	/* Periodic, 1 kHz: the first match with Tn_VAL_SET_CNF, then the period. */
-	ticks = 0;
+	irq0_ticks = 0;
 	wr64(CONFIG, 2);
 	wr64(T_CONFIG(0), TN_ENABLE | TN_PERIODIC | TN_SETVAL);
 	uint64_t first = rd64(COUNTER) + hz / 1000;
 	wr64(T_CMP(0), first);
 	wr64(T_CMP(0), hz / 1000);
 	wr64(CONFIG, 3);
-	for (unsigned i = 0; i < 10000000 && ticks < 10; i++)
+	for (unsigned i = 0; i < 10000000 && irq0_ticks < 10; i++)
 		__asm__ volatile("sti; hlt; cli");
 	uint64_t cmp = rd64(T_CMP(0));
-	print("periodic: %d interrupts, comparator advanced by whole periods: %s\n", ticks >= 10 ? 10u : ticks,
+	print("periodic: %d interrupts, comparator advanced by whole periods: %s\n", irq0_ticks >= 10 ? 10u : irq0_ticks,
 	      cmp > first && (cmp - first) % (hz / 1000) == 0 ? "yes" : "NO");
 
 	/* Halted, nothing fires (an IRQ 0 latched before the halt is taken
 	 * first). */
 	wr64(CONFIG, 2);
-	__asm__ volatile("sti");
-	for (volatile int i = 0; i < 1000; i++)
-		;
-	__asm__ volatile("cli");
-	uint32_t before = ticks;
-	__asm__ volatile("sti");
-	for (volatile int i = 0; i < 200000; i++)
-		;
-	__asm__ volatile("cli");
-	print("halted: %s\n", ticks == before ? "no interrupts" : "STILL INTERRUPTED");
+	irq0_during(1000);
+	print("halted: %s\n", irq0_during(200000) == 0 ? "no interrupts" : "STILL INTERRUPTED");
 	guest_exit(0x10);
 }
