@@ -337,13 +337,20 @@ static void bus_mmio(void *opaque, uint64_t offset, unsigned size, bool is_write
 	hpet_mmio(opaque, offset, size, is_write, value);
 }
 
+/* The thread polls at most this often: a guest that programs a period of a
+ * few ticks gets its interrupts coalesced, not a host core spinning. */
+#define MIN_WAKE_NS 10000
+
 /* Sleeps until the next match (or a register write) and polls. */
 static void *timer_thread(void *arg)
 {
 	struct hpet *h = arg;
 	pthread_mutex_lock(&h->lock);
 	while (!h->quit) {
-		uint64_t next = poll_locked(h, h->clock(h->clock_opaque));
+		uint64_t now = h->clock(h->clock_opaque);
+		uint64_t next = poll_locked(h, now);
+		if (next != NEVER && next < now + MIN_WAKE_NS)
+			next = now + MIN_WAKE_NS;
 		if (next == NEVER) {
 			pthread_cond_wait(&h->wake, &h->lock);
 		} else {
