@@ -9,6 +9,7 @@
 #include "dev/acpi_pm.h"
 #include "dev/debug_exit.h"
 #include "dev/fw_cfg.h"
+#include "dev/hpet.h"
 #include "dev/i8042.h"
 #include "dev/rtc_cmos.h"
 #include "dev/uart16550.h"
@@ -70,12 +71,21 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 		r = acpi_pm_create(&vm->bus, on_acpi_event, vm, NULL, NULL, &vm->acpi_pm);
 	if (r == 0)
 		r = fw_cfg_create(&vm->bus, &vm->mem, cfg->mem_size, cfg->cpus, &vm->fw_cfg);
+	if (r == 0) {
+		struct irq_line hpet_irq = { vm_irq_set, vm, 0 }; /* the HPET picks the GSI per timer */
+		r = hpet_create(&vm->bus, HPET_BASE, &hpet_irq, NULL, NULL, &vm->hpet);
+	}
 	if (r < 0) {
 		log_error("devices: %s", strerror(-r));
 		return r;
 	}
 
 	return boot_load(vm);
+}
+
+void vm_stop_devices(struct vm *vm)
+{
+	hpet_stop(vm->hpet);
 }
 
 void vm_destroy(struct vm *vm)
@@ -86,6 +96,7 @@ void vm_destroy(struct vm *vm)
 	i8042_destroy(vm->i8042);
 	acpi_pm_destroy(vm->acpi_pm);
 	fw_cfg_destroy(vm->fw_cfg);
+	hpet_destroy(vm->hpet);
 	io_bus_destroy(&vm->bus);
 	guest_mem_destroy(&vm->mem);
 	pthread_mutex_destroy(&vm->stop_lock);

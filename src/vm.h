@@ -19,6 +19,7 @@ struct rtc_cmos;
 struct i8042;
 struct acpi_pm;
 struct fw_cfg;
+struct hpet;
 
 enum vm_outcome {
 	VM_OUTCOME_RUNNING = 0,
@@ -44,6 +45,7 @@ struct vm {
 	struct i8042 *i8042;
 	struct acpi_pm *acpi_pm;
 	struct fw_cfg *fw_cfg;
+	struct hpet *hpet;
 
 	const struct cpu_engine *engine;
 	void *engine_data;
@@ -62,6 +64,10 @@ struct vm {
  * failure means status 2. */
 int vm_create(struct vm *vm, const struct vm_config *cfg);
 void vm_destroy(struct vm *vm);
+
+/* Stops the device threads that raise interrupts (the HPET's timer), so
+ * that the engine can be destroyed under them. Idempotent. */
+void vm_stop_devices(struct vm *vm);
 
 /* Records how the run ends (first caller wins) and wakes the main thread.
  * Safe from any thread. */

@@ -1,11 +1,13 @@
 /* ACPI table builder. Layouts: ACPI 6.5 §5.2.5.3 (RSDP), §5.2.6 (header),
  * §5.2.7-8 (RSDT/XSDT), §5.2.9 (FADT, revision 6), §5.2.10 (FACS), §5.2.12
- * (MADT), §5.2.11.1 (DSDT). */
+ * (MADT), §5.2.11.1 (DSDT); the HPET table: IA-PC HPET spec 1.0a §3.2.4. */
 #include "boot/acpi.h"
 
 #include <string.h>
 
 #include "boot/aml.h"
+#include "dev/hpet.h"
+#include "dev/uart16550.h"
 
 static void w8(uint8_t *p, uint8_t v) { p[0] = v; }
 static void w16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
@@ -67,22 +69,116 @@ static size_t take(struct builder *b, size_t n, size_t align)
 	return off;
 }
 
-static size_t build_dsdt(struct builder *b)
+/* Reserves a table of len bytes with its header; *t points at it. Returns
+ * the offset or (size_t)-1. */
+static size_t new_table(struct builder *b, const char *sig, uint32_t len, uint8_t rev, uint8_t **t)
 {
-	uint8_t aml[64];
+	size_t off = take(b, len, 16);
+	if (off == (size_t)-1)
+		return off;
+	*t = b->buf + off;
+	header(*t, sig, len, rev);
+	return off;
+}
+
+/* Device(seg){ _HID, _UID, _CRS } with the resources already in res. */
+static void device(struct aml_buf *a, const char *seg, const char *hid, int eisa, unsigned uid,
+		   struct aml_buf *res)
+{
+	size_t dev = aml_device(a, seg);
+	if (eisa)
+		aml_name_eisaid(a, "_HID", hid);
+	else
+		aml_name_string(a, "_HID", hid);
+	aml_name_integer(a, "_UID", uid);
+	aml_res_end(res);
+	if (res->overflow)
+		a->overflow = 1;
+	aml_name_buffer(a, "_CRS", res->data, res->len);
+	aml_end(a, dev);
+}
+
+/* The legacy devices, with the PNP ids Linux's drivers bind to. They sit
+ * directly under \_SB: there is no PCI host bridge yet (an ISA/LPC bridge
+ * device belongs under one), and nothing needs the extra scope; they move
+ * under \_SB.PCI0 with the bridge. */
+static void legacy_devices(struct aml_buf *a, const struct acpi_config *cfg)
+{
+	uint8_t rb[64];
+	struct aml_buf r;
+	size_t sb = aml_scope(a, "\\_SB_");
+	if (cfg->has_com1) {
+		aml_init(&r, rb, sizeof(rb));
+		aml_res_io(&r, UART_COM1_BASE, UART_COM1_BASE, 1, 8);
+		aml_res_irq_noflags(&r, UART_COM1_IRQ);
+		device(a, "COM1", "PNP0501", 1, 1, &r);
+	}
+	if (cfg->has_i8042) {
+		aml_init(&r, rb, sizeof(rb));
+		aml_res_io(&r, ACPI_I8042_DATA_PORT, ACPI_I8042_DATA_PORT, 1, 1);
+		aml_res_io(&r, ACPI_I8042_CMD_PORT, ACPI_I8042_CMD_PORT, 1, 1);
+		aml_res_irq_noflags(&r, ACPI_I8042_KBD_IRQ);
+		device(a, "KBD_", "PNP0303", 1, 0, &r);
+		aml_init(&r, rb, sizeof(rb));
+		aml_res_irq_noflags(&r, ACPI_I8042_AUX_IRQ);
+		device(a, "MOU_", "PNP0F13", 1, 0, &r);
+	}
+	if (cfg->has_rtc) {
+		aml_init(&r, rb, sizeof(rb));
+		aml_res_io(&r, ACPI_RTC_PORT, ACPI_RTC_PORT, 1, ACPI_RTC_PORTS);
+		aml_res_irq_noflags(&r, ACPI_RTC_IRQ);
+		device(a, "RTC_", "PNP0B00", 1, 0, &r);
+	}
+	if (cfg->hpet_id) {
+		aml_init(&r, rb, sizeof(rb));
+		aml_res_memory32_fixed(&r, 1, (uint32_t)cfg->hpet_base, HPET_SIZE);
+		device(a, "HPET", "PNP0103", 1, 0, &r);
+	}
+	if (cfg->has_fw_cfg) {
+		aml_init(&r, rb, sizeof(rb));
+		aml_res_io(&r, ACPI_FW_CFG_PORT, ACPI_FW_CFG_PORT, 1, ACPI_FW_CFG_PORTS);
+		device(a, "FWCF", "QEMU0002", 0, 0, &r);
+	}
+	aml_end(a, sb);
+}
+
+static size_t build_dsdt(struct builder *b, const struct acpi_config *cfg)
+{
+	uint8_t aml[1024];
 	struct aml_buf a;
 	aml_init(&a, aml, sizeof(aml));
 	/* \_S5: SLP_TYPa, SLP_TYPb, reserved, reserved (§7.4.2, "\_Sx"). */
 	const uint64_t s5[] = { ACPI_S5_SLP_TYP, ACPI_S5_SLP_TYP, 0, 0 };
 	aml_name_package(&a, "_S5_", s5, 4);
+	legacy_devices(&a, cfg);
 	if (a.overflow)
 		return (size_t)-1;
-	size_t off = take(b, 36 + a.len, 16);
+	uint8_t *t;
+	size_t off = new_table(b, "DSDT", (uint32_t)(36 + a.len), 2, &t);
 	if (off == (size_t)-1)
 		return off;
-	uint8_t *t = b->buf + off;
-	header(t, "DSDT", (uint32_t)(36 + a.len), 2);
 	memcpy(t + 36, aml, a.len);
+	finish(t);
+	return off;
+}
+
+/* HPET Description Table (IA-PC HPET 1.0a §3.2.4): 56 bytes. */
+static size_t build_hpet(struct builder *b, const struct acpi_config *cfg)
+{
+	const uint32_t len = 56;
+	uint8_t *t;
+	size_t off = new_table(b, "HPET", len, 1, &t);
+	if (off == (size_t)-1)
+		return off;
+	w32(t + 36, cfg->hpet_id);     /* Event Timer Block ID: capabilities 31:0 */
+	w8(t + 40, 0);                 /* BASE_ADDRESS: GAS in system memory */
+	w8(t + 41, 64);                /* register width */
+	w8(t + 42, 0);                 /* bit offset */
+	w8(t + 43, 0);                 /* access size: undefined (32 or 64 bits) */
+	w64(t + 44, cfg->hpet_base);
+	w8(t + 52, 0);                 /* HPET Number */
+	w16(t + 53, HPET_MIN_TICK);    /* Main Counter Minimum Clock_tick in Periodic Mode */
+	w8(t + 55, 1);                 /* page protection: 4 KiB (nothing else in the page) */
 	finish(t);
 	return off;
 }
@@ -102,11 +198,13 @@ static size_t build_facs(struct builder *b)
 static size_t build_fadt(struct builder *b, uint64_t dsdt, uint64_t facs, const struct acpi_config *cfg)
 {
 	const uint32_t len = 276;
-	size_t off = take(b, len, 16);
+	uint8_t *t;
+	size_t off = new_table(b, "FACP", len, 6, &t);
 	if (off == (size_t)-1)
 		return off;
-	uint8_t *t = b->buf + off;
-	header(t, "FACP", len, 6);
+	/* One FACS reference (§5.2.9, table 5.9: X_FIRMWARE_CTRL must be zero
+	 * when FIRMWARE_CTRL is set): the 32-bit field, since the FACS is below
+	 * 1 MiB and X_FIRMWARE_CTRL is for an FACS above 4 GiB. */
 	w32(t + 36, (uint32_t)facs);               /* FIRMWARE_CTRL */
 	w32(t + 40, (uint32_t)dsdt);               /* DSDT */
 	w8(t + 45, 0);                             /* Preferred_PM_Profile: unspecified */
@@ -128,7 +226,7 @@ static size_t build_fadt(struct builder *b, uint64_t dsdt, uint64_t facs, const 
 	gas_io(t + 116, 8, 1, ACPI_RESET_PORT);    /* RESET_REG */
 	w8(t + 128, ACPI_RESET_VALUE);             /* RESET_VALUE */
 	w8(t + 131, 5);                            /* FADT minor version (6.5) */
-	w64(t + 132, facs);                        /* X_FIRMWARE_CTRL */
+	w64(t + 132, 0);                           /* X_FIRMWARE_CTRL: unused */
 	w64(t + 140, dsdt);                        /* X_DSDT */
 	gas_io(t + 148, 32, 2, ACPI_PM1A_EVT_PORT); /* X_PM1a_EVT_BLK */
 	gas_io(t + 172, 16, 2, ACPI_PM1A_CNT_PORT); /* X_PM1a_CNT_BLK */
@@ -143,11 +241,10 @@ static size_t build_madt(struct builder *b, const struct acpi_config *cfg)
 	/* Local APIC per CPU (8), IOAPIC (12), overrides IRQ0->GSI2 and the SCI
 	 * (10 each), local APIC NMI on LINT1 for all CPUs (6). */
 	uint32_t len = 44 + 8 * cfg->ncpus + 12 + 10 * 2 + 6;
-	size_t off = take(b, len, 16);
+	uint8_t *t;
+	size_t off = new_table(b, "APIC", len, 5, &t);
 	if (off == (size_t)-1)
 		return off;
-	uint8_t *t = b->buf + off;
-	header(t, "APIC", len, 5);
 	w32(t + 36, (uint32_t)LAPIC_BASE);
 	w32(t + 40, 1); /* PCAT_COMPAT: there are 8259s too */
 	uint8_t *e = t + 44;
@@ -177,16 +274,17 @@ size_t acpi_build(uint8_t *buf, size_t cap, uint64_t base, const struct acpi_con
 {
 	struct builder b = { buf, cap, 0, base };
 	size_t rsdp = take(&b, 36, 16);
-	size_t dsdt = build_dsdt(&b);
+	size_t dsdt = build_dsdt(&b, cfg);
 	size_t facs = build_facs(&b);
 	if (rsdp == (size_t)-1 || dsdt == (size_t)-1 || facs == (size_t)-1)
 		return 0;
 	size_t fadt = build_fadt(&b, base + dsdt, base + facs, cfg);
 	size_t madt = build_madt(&b, cfg);
-	if (fadt == (size_t)-1 || madt == (size_t)-1)
+	size_t hpet = cfg->hpet_id ? build_hpet(&b, cfg) : 0;
+	if (fadt == (size_t)-1 || madt == (size_t)-1 || hpet == (size_t)-1)
 		return 0;
-	const size_t tables[] = { fadt, madt };
-	const unsigned nt = sizeof(tables) / sizeof(tables[0]);
+	size_t tables[3] = { fadt, madt, hpet };
+	const unsigned nt = cfg->hpet_id ? 3 : 2;
 	size_t rsdt = take(&b, 36 + 4 * nt, 16);
 	size_t xsdt = take(&b, 36 + 8 * nt, 16);
 	if (rsdt == (size_t)-1 || xsdt == (size_t)-1)

@@ -1,8 +1,9 @@
 /* ACPI tables built by vmon (ACPI 6.5 §5.2): RSDP, RSDT, XSDT, FADT, FACS,
- * MADT and a DSDT with \_S5. Linux (Debian's kernel parses no MP tables)
- * finds the CPUs, the IOAPIC, the ISA interrupt overrides, the PM timer,
- * the poweroff and reset registers here. Pure: builds into a buffer that
- * the caller copies to guest memory at base. */
+ * MADT, HPET and a DSDT with \_S5 and the legacy devices. Linux (Debian's
+ * kernel parses no MP tables) finds the CPUs, the IOAPIC, the ISA interrupt
+ * overrides, the PM timer, the HPET, the poweroff and reset registers, and
+ * (through PNP) the serial port, the 8042, the RTC and fw_cfg here. Pure:
+ * builds into a buffer that the caller copies to guest memory at base. */
 #ifndef VMON_BOOT_ACPI_H
 #define VMON_BOOT_ACPI_H
 
@@ -25,9 +26,27 @@
 #define IOAPIC_BASE 0xfec00000ULL
 #define LAPIC_BASE  0xfee00000ULL
 
+/* Legacy devices the DSDT describes (their _CRS). */
+#define ACPI_I8042_DATA_PORT 0x60
+#define ACPI_I8042_CMD_PORT  0x64
+#define ACPI_I8042_KBD_IRQ   1
+#define ACPI_I8042_AUX_IRQ   12
+#define ACPI_RTC_PORT        0x70
+#define ACPI_RTC_PORTS       2
+#define ACPI_RTC_IRQ         8
+#define ACPI_FW_CFG_PORT     0x510
+#define ACPI_FW_CFG_PORTS    0x0c   /* selector, data, DMA address */
+
+/* What the machine has: each present device gets its DSDT entry (and the
+ * HPET its table), so the tables describe exactly the machine built. */
 struct acpi_config {
 	unsigned ncpus;
-	int has_i8042;   /* IAPC_BOOT_ARCH: an 8042 keyboard controller is present */
+	int has_com1;    /* 16550 at UART_COM1_BASE, IRQ 4 */
+	int has_i8042;   /* IAPC_BOOT_ARCH 8042 flag; keyboard and mouse devices */
+	int has_rtc;
+	int has_fw_cfg;
+	uint32_t hpet_id; /* HPET capabilities bits 31:0 (Event Timer Block ID), 0: none */
+	uint64_t hpet_base;
 };
 
 /* Builds every table into buf (placed at guest-physical base). Returns the

@@ -30,4 +30,30 @@ void aml_nameseg(struct aml_buf *b, const char *seg);
 /* Name(seg, Package(){ ints... }) */
 void aml_name_package(struct aml_buf *b, const char *seg, const uint64_t *ints, unsigned n);
 
+/* NameString: an optional root prefix '\\' and one segment, e.g. "\\_SB_". */
+void aml_namestring(struct aml_buf *b, const char *path);
+
+/* Name(seg, integer), Name(seg, "string"), Name(seg, EisaId("PNP0501")). */
+void aml_name_integer(struct aml_buf *b, const char *seg, uint64_t v);
+void aml_name_string(struct aml_buf *b, const char *seg, const char *s);
+void aml_name_eisaid(struct aml_buf *b, const char *seg, const char *id);
+
+/* The 32-bit compressed EISA id of "AAA####" (ASL EISAID, §19.6): three
+ * letters in 5 bits each, then four hex digits, stored big-endian. */
+uint32_t aml_eisaid(const char *id);
+
+/* Scope(path){ and Device(seg){ open a package whose PkgLength is known
+ * only at its end: they return a mark for aml_end(), which inserts it. */
+size_t aml_scope(struct aml_buf *b, const char *path);
+size_t aml_device(struct aml_buf *b, const char *seg);
+void aml_end(struct aml_buf *b, size_t mark);
+
+/* Resource descriptors (§6.4) appended to a raw buffer r; aml_res_end adds
+ * the End Tag; Name(seg, ResourceTemplate(){...}) is aml_name_buffer. */
+void aml_res_io(struct aml_buf *r, uint16_t min, uint16_t max, uint8_t align, uint8_t len);
+void aml_res_irq_noflags(struct aml_buf *r, unsigned irq);
+void aml_res_memory32_fixed(struct aml_buf *r, int writable, uint32_t base, uint32_t len);
+void aml_res_end(struct aml_buf *r);
+void aml_name_buffer(struct aml_buf *b, const char *seg, const uint8_t *data, size_t n);
+
 #endif

@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <string.h>
 
-#include "boot/acpi.h"
 #include "boot/e820.h"
 #include "boot/image_file.h"
 #include "boot/layout.h"
@@ -174,20 +173,6 @@ void linux_build_boot_params(uint8_t *bp, const uint8_t *img, const struct linux
 	}
 }
 
-/* The ACPI tables in the BIOS area, where Linux scans for the RSDP. */
-static int install_acpi(struct vm *vm)
-{
-	uint8_t *area = guest_mem_ptr(&vm->mem, ACPI_BASE, ACPI_AREA_SIZE);
-	struct acpi_config cfg = { .ncpus = vm->cfg->cpus, .has_i8042 = 0 };
-	size_t rsdp_off;
-	if (!area || !acpi_build(area, ACPI_AREA_SIZE, ACPI_BASE, &cfg, &rsdp_off)) {
-		log_error("ACPI: the tables do not fit in the BIOS area");
-		return -ENOSPC;
-	}
-	vm->acpi_rsdp = ACPI_BASE + rsdp_off;
-	return 0;
-}
-
 int linux_load(struct vm *vm, const struct image_file *img)
 {
 	const struct vm_config *cfg = vm->cfg;
@@ -229,8 +214,6 @@ int linux_load(struct vm *vm, const struct image_file *img)
 		guest_mem_write(&vm->mem, lay.initrd_addr, initrd.data, initrd.size);
 	image_file_free(&initrd);
 	guest_mem_write(&vm->mem, BOOT_LINUX_CMDLINE, cmdline, cmdlen + 1);
-	if ((r = install_acpi(vm)) < 0)
-		return r;
 
 	uint8_t *bp = guest_mem_ptr(&vm->mem, BOOT_LINUX_PARAMS, 4096);
 	if (!bp)

@@ -111,6 +111,8 @@ export KVM_LINES=20
 raw popek long64 33
 unset KVM_LINES
 raw timer long64 33
+raw hpet long64 33
+raw rsdp long64 33
 raw sse long64 33
 QEMU_CPU_LINES=22 raw x87 long64 33
 # SSE at ring 0: every CPU runs it, but kvm-pvm's software emulation of
@@ -143,6 +145,7 @@ QEMU_CPU_LINES=32 raw taskswitch prot32 33
 QEMU_CPU_LINES=25 raw debugreg long64 33
 run_case hello.elf32 33 "$EXP/hello.elf32.out" -- --kernel "$G/hello.elf32.elf"
 run_case hello.elf64 33 "$EXP/hello.elf64.out" -- --kernel "$G/hello.elf64.elf"
+run_case rsdp.elf64 33 "$EXP/rsdp.elf64.out" -- --kernel "$G/rsdp.elf64.elf"
 # Expected output with the paths of this run: @G@ = $G, @TMP@ = $TMP (a
 # Multiboot kernel sees its own --kernel path as argv[0], and module paths).
 expect() { sed -e "s|@G@|$G|g" -e "s|@TMP@|$TMP|g" "$EXP/$1" >"$TMP/$1"; echo "$TMP/$1"; }

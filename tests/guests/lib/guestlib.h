@@ -27,6 +27,14 @@ void idt_set_gate(unsigned vec, uint64_t handler, uint16_t sel, unsigned dpl);
 void idt_load(void);
 uint64_t idt_base(void);
 
+/* The 8259 pair at vectors 0x20-0x2f with only IRQ 0 unmasked, and a
+ * handler at 0x20 that counts into irq0_ticks and sends the EOI. */
+extern volatile uint32_t irq0_ticks;
+void irq0_setup(void);
+/* How many IRQ 0 arrived while the guest spun `loops` times with
+ * interrupts enabled (they are disabled again on return). */
+uint32_t irq0_during(unsigned loops);
+
 /* Ring 3 (lib/user.c). user_init() installs a GDT with user segments and a
  * TSS, user-accessible page tables for the first GiB and exception stubs
  * for vectors 0-31 (a guest may override a vector afterwards). run_user(fn)

@@ -1,0 +1,2 @@
+/* The ACPI tables of a --kernel boot (see rsdp.h). */
+#include "rsdp.h"
