@@ -43,7 +43,7 @@
 	X(RDPMC, "rdpmc") X(CPUID, "cpuid") X(SYSCALL, "syscall") X(SYSRET, "sysret")            \
 	X(SYSENTER, "sysenter") X(SYSEXIT, "sysexit") X(SWAPGS, "swapgs") X(FENCE, "fence")      \
 	X(CLFLUSH, "clflush") X(MONITOR, "monitor") X(MWAIT, "mwait") X(XGETBV, "xgetbv")        \
-	X(RSM, "rsm")                                                                            \
+	X(RSM, "rsm") X(STAC, "stac") X(CLAC, "clac") X(RDPKRU, "rdpkru") X(WRPKRU, "wrpkru")     \
 	X(FXSAVE, "fxsave") X(FXRSTOR, "fxrstor") X(LDMXCSR, "ldmxcsr") X(STMXCSR, "stmxcsr")    \
 	X(MOVUPS, "movups") X(MOVUPD, "movupd") X(MOVAPS, "movaps") X(MOVAPD, "movapd")          \
 	X(MOVSS, "movss") X(MOVSD, "movsd") X(MOVLPS, "movlps") X(MOVLPD, "movlpd")              \

@@ -311,7 +311,9 @@ static const struct emu_opdesc groups[GRP_COUNT][8] = {
 };
 
 /* Register forms (mod = 3) of groups 7 and 15, by reg then rm. */
-static const struct emu_opdesc grp7_reg1[8] = { D0(MONITOR, DF_PRIV), D0(MWAIT, DF_PRIV) };
+static const struct emu_opdesc grp7_reg1[8] = { D0(MONITOR, DF_PRIV), D0(MWAIT, DF_PRIV), D0(CLAC, 0),
+						  D0(STAC, 0) };
+static const struct emu_opdesc grp7_reg5[8] = { [6] = D0(RDPKRU, 0), [7] = D0(WRPKRU, 0) };
 static const struct emu_opdesc grp7_reg7[8] = { D0(SWAPGS, DF_O64 | DF_PRIV), D0(RDTSCP, 0) };
 static const struct emu_opdesc grp15_fence = D0(FENCE, 0);
 static const struct emu_opdesc invalid_row = D0(INVALID, 0);
@@ -326,6 +328,8 @@ const struct emu_opdesc *emu_group_entry(unsigned group, const struct emu_insn *
 		case GRP_7:
 			if (reg == 1)
 				return &grp7_reg1[rm];
+			if (reg == 5)
+				return &grp7_reg5[rm];
 			if (reg == 7)
 				return &grp7_reg7[rm];
 			if (reg == 4 || reg == 6)

@@ -58,11 +58,13 @@ struct emu_lazy {
 };
 
 /* Soft TLB: direct-mapped, one array per access kind. tag = linear page |
- * TLB_VALID | TLB_USER(if filled for a CPL-3 access); host = lin + addend. */
+ * TLB_VALID | the privilege of the access that filled it (emu_tlb_tag);
+ * host = lin + addend. */
 #define EMU_TLB_BITS 8
 #define EMU_TLB_SIZE (1u << EMU_TLB_BITS)
 #define EMU_TLB_VALID 1u
-#define EMU_TLB_USER 2u
+#define EMU_TLB_USER 2u  /* an explicit CPL-3 access */
+#define EMU_TLB_AC 4u    /* an explicit supervisor data access with EFLAGS.AC = 1 (SMAP) */
 enum emu_acc { ACC_READ = 0, ACC_WRITE = 1, ACC_FETCH = 2, ACC_KIND = 3, ACC_SUPER = 4 };
 
 struct emu_tlb_entry {
@@ -124,6 +126,9 @@ struct emu_fpu {
 	uint8_t xmm[16][16];
 };
 #define EMU_CR4_OSXMMEXCPT (1u << 10) /* SDM vol. 3 §2.5 */
+#define EMU_CR4_SMEP (1u << 20)
+#define EMU_CR4_SMAP (1u << 21)
+#define EMU_CR4_PKE (1u << 22)
 #define EMU_MXCSR_MASK 0xffffu  /* writable MXCSR bits (DAZ included) */
 #define EMU_MXCSR_RESET 0x1f80u
 void emu_fpu_reset(struct emu_fpu *f); /* power-on/INIT state (SDM vol. 3 table 9-1) */
@@ -139,6 +144,7 @@ struct emu_cpu {
 	uint64_t cr0, cr2, cr3, cr4, cr8, efer;
 	uint64_t apic_base; /* IA32_APIC_BASE */
 	uint64_t dr[8];
+	uint32_t pkru;      /* protection-key rights for user pages (SDM vol. 3 §4.6.2) */
 	struct emu_msrs msr;
 	struct emu_fpu fpu;
 	uint8_t cpl;
@@ -251,9 +257,30 @@ void emu_flags_set_arith(struct emu_cpu *cpu, uint64_t arith_bits);
 unsigned emu_parity(uint64_t v);
 
 /* --- mmu.c: paging, TLB, physical access --- */
+/* The TLB tag for an access to lin: the page and the privilege the cached
+ * rights were checked for. User, supervisor with EFLAGS.AC (explicit SMAP
+ * data accesses may reach user pages) and supervisor (AC = 0, or an
+ * implicit access such as a descriptor-table read) have separate entries,
+ * so a change of CPL or AC needs no flush. Every TLB probe (mem.c, fast.c,
+ * block.c) uses this one. */
+static inline uint64_t emu_tlb_tag(const struct emu_cpu *cpu, uint64_t lin, unsigned acc)
+{
+	uint64_t t = (lin & ~0xfffULL) | EMU_TLB_VALID;
+	if (acc & ACC_SUPER)
+		return t;
+	if (cpu->cpl == 3)
+		return t | EMU_TLB_USER;
+	/* SMAP ignores AC for fetches: STAC/CLAC keep the code's entries */
+	return t | ((acc & ACC_KIND) != ACC_FETCH && (cpu->rflags & FL_AC) ? EMU_TLB_AC : 0);
+}
 void emu_tlb_flush(struct emu_cpu *cpu);
 void emu_tlb_flush_page(struct emu_cpu *cpu, uint64_t lin);
 int emu_translate(struct emu_cpu *cpu, uint64_t lin, unsigned acc, uint64_t *gpa) EMU_MUST;
+/* 0 when a translation with these combined rights (key: its protection key,
+ * -1 for none) allows the access; else the page-fault error code bits P and
+ * PK to add. The one permission check of the soft MMU (SDM vol. 3 §4.6). */
+uint32_t emu_page_access_denied(const struct emu_cpu *cpu, unsigned acc, bool w, bool u, bool nx, int key);
+int emu_x_pkey(struct emu_cpu *, const struct emu_insn *) EMU_MUST; /* STAC CLAC RDPKRU WRPKRU */
 int emu_phys_read(struct emu_cpu *cpu, uint64_t gpa, unsigned size, uint64_t *val);
 int emu_phys_write(struct emu_cpu *cpu, uint64_t gpa, unsigned size, uint64_t val);
 

@@ -39,8 +39,7 @@ static inline uint8_t *tlb_host(struct emu_cpu *cpu, uint64_t lin, unsigned w, u
 	if ((lin & 0xfff) + w > 4096)
 		return NULL;
 	const struct emu_tlb_entry *e = &cpu->tlb.e[kind][(lin >> 12) & (EMU_TLB_SIZE - 1)];
-	uint64_t tag = (lin & ~0xfffULL) | EMU_TLB_VALID | (cpu->cpl == 3 ? EMU_TLB_USER : 0);
-	return e->tag == tag ? (uint8_t *)(uintptr_t)(lin + e->addend) : NULL;
+	return e->tag == emu_tlb_tag(cpu, lin, kind) ? (uint8_t *)(uintptr_t)(lin + e->addend) : NULL;
 }
 
 static inline uint64_t load_w(const uint8_t *h, unsigned w)

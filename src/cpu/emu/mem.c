@@ -11,12 +11,6 @@ static uint64_t lin_mask(const struct emu_cpu *cpu)
 	return emu_long_mode(cpu) ? ~0ULL : 0xffffffffULL;
 }
 
-static uint64_t tlb_tag(const struct emu_cpu *cpu, uint64_t lin, unsigned acc)
-{
-	bool user = cpu->cpl == 3 && !(acc & ACC_SUPER);
-	return (lin & ~0xfffULL) | EMU_TLB_VALID | (user ? EMU_TLB_USER : 0);
-}
-
 /* Translates the page of lin for acc and, when it is ordinary RAM, caches
  * it. *host is NULL for MMIO pages. */
 static int page_lookup(struct emu_cpu *cpu, uint64_t lin, unsigned acc, uint64_t *gpa, uint8_t **host)
@@ -24,7 +18,7 @@ static int page_lookup(struct emu_cpu *cpu, uint64_t lin, unsigned acc, uint64_t
 	unsigned kind = acc & ACC_KIND;
 	unsigned idx = (unsigned)(lin >> 12) & (EMU_TLB_SIZE - 1);
 	struct emu_tlb_entry *e = &cpu->tlb.e[kind][idx];
-	uint64_t tag = tlb_tag(cpu, lin, acc);
+	uint64_t tag = emu_tlb_tag(cpu, lin, acc);
 	if (e->tag == tag) {
 		*host = (uint8_t *)(uintptr_t)(lin + e->addend);
 		*gpa = 0;
@@ -94,7 +88,7 @@ int emu_lin_read(struct emu_cpu *cpu, uint64_t lin, unsigned size, void *out, un
 	unsigned off = (unsigned)(lin & 0xfff);
 	const struct emu_tlb_entry *e = &cpu->tlb.e[acc & ACC_KIND][idx];
 	if (off + size <= 4096) {
-		if (e->tag == tlb_tag(cpu, lin, acc)) {
+		if (e->tag == emu_tlb_tag(cpu, lin, acc)) {
 			memcpy(out, (const void *)(uintptr_t)(lin + e->addend), size);
 			return EMU_OK;
 		}
@@ -125,7 +119,7 @@ int emu_lin_write(struct emu_cpu *cpu, uint64_t lin, unsigned size, const void *
 	unsigned off = (unsigned)(lin & 0xfff);
 	const struct emu_tlb_entry *e = &cpu->tlb.e[ACC_WRITE][idx];
 	if (off + size <= 4096) {
-		if (e->tag == tlb_tag(cpu, lin, acc)) {
+		if (e->tag == emu_tlb_tag(cpu, lin, acc)) {
 			uintptr_t h = (uintptr_t)(lin + e->addend);
 			emu_smc_note(cpu, h, size);
 			memcpy((void *)h, in, size);
@@ -233,7 +227,7 @@ const uint8_t *emu_fetch_peek(struct emu_cpu *cpu, uint64_t off)
 	if ((lin & 0xfff) > 4096 - 16)
 		return NULL;
 	const struct emu_tlb_entry *e = &cpu->tlb.e[ACC_FETCH][(lin >> 12) & (EMU_TLB_SIZE - 1)];
-	if (e->tag != tlb_tag(cpu, lin, ACC_FETCH))
+	if (e->tag != emu_tlb_tag(cpu, lin, ACC_FETCH))
 		return NULL;
 	return (const uint8_t *)(uintptr_t)(lin + e->addend);
 }
@@ -241,7 +235,7 @@ const uint8_t *emu_fetch_peek(struct emu_cpu *cpu, uint64_t off)
 const uint8_t *emu_fetch_host(struct emu_cpu *cpu, uint64_t lin)
 {
 	const struct emu_tlb_entry *e = &cpu->tlb.e[ACC_FETCH][(lin >> 12) & (EMU_TLB_SIZE - 1)];
-	if (e->tag == tlb_tag(cpu, lin, ACC_FETCH))
+	if (e->tag == emu_tlb_tag(cpu, lin, ACC_FETCH))
 		return (const uint8_t *)(uintptr_t)(lin + e->addend);
 	if (emu_code64(cpu) && !canonical(lin))
 		return NULL;
