@@ -12,6 +12,7 @@
  *                         PGE(13) CMOV(15) PAT(16) CLFSH(19) FXSR(24) SSE(25) SSE2(26)
  *   2-6         all       0 (no cache descriptors)
  *   7 (sub 0)   eax       0 (highest subleaf)
+ *               ebx       SMEP(7) SMAP(20)
  *               ecx       UMIP(2)
  *   7 (sub >0)  all       0
  *   0x40000000  eax       0x40000000; ebx:ecx:edx "VmonVmonVmon" (hypervisor leaf)
@@ -64,8 +65,10 @@ void emu_cpuid(const struct emu_cpu *cpu, uint32_t leaf, uint32_t sub, uint32_t 
 			*d &= ~(1u << 9); /* APIC globally disabled: the bit reads 0 */
 		break;
 	case 7:
-		if (sub == 0)
+		if (sub == 0) {
+			*b = (1u << 7) | (1u << 20); /* SMEP SMAP */
 			*c = 1u << 2; /* UMIP */
+		}
 		break;
 	case 0x40000000: {
 		uint32_t r[3];
