@@ -161,7 +161,18 @@ static void test_pkeys(void)
 	cpu.pkru = ~0u & ~3u;                          /* every key but 0 denied */
 	setq(PT + PG_SUPER * 8, (REGION + PG_SUPER * 4096ULL) | 0x3 | (5ULL << 59));
 	CHECK_EQ(tr(PG_SUPER, ACC_WRITE), 0);
-	cpu.cr4 &= ~(uint64_t)EMU_CR4_PKE;             /* keys off: bits 62:59 ignored */
+	cpu.msr.pkrs = 0x3 << 10;                      /* PKS: key 5 AD WD */
+	CHECK_EQ(tr(PG_SUPER, ACC_WRITE), 0);          /* CR4.PKS off */
+	cpu.cr4 |= EMU_CR4_PKS;
+	CHECK_EQ(tr(PG_SUPER, ACC_READ), 0x121);
+	CHECK_EQ(tr(PG_SUPER, ACC_FETCH), 0);
+	CHECK_EQ(tr(PG_USER, ACC_READ), 0);            /* user pages: PKRU key 0 */
+	cpu.msr.pkrs = 0x2 << 10;                      /* key 5 WD */
+	CHECK_EQ(tr(PG_SUPER, ACC_READ), 0);
+	CHECK_EQ(tr(PG_SUPER, ACC_WRITE), 0);          /* CR0.WP is off */
+	cpu.cr0 |= X86_CR0_WP;
+	CHECK_EQ(tr(PG_SUPER, ACC_WRITE), 0x123);
+	cpu.cr4 &= ~(uint64_t)(EMU_CR4_PKE | EMU_CR4_PKS); /* keys off: bits 62:59 ignored */
 	cpu.cpl = 3;
 	CHECK_EQ(tr(PG_USER_KEY1, ACC_WRITE), 0);
 }

@@ -112,6 +112,7 @@ struct emu_msrs {
 	uint64_t star, lstar, cstar, fmask, kernel_gs_base;
 	uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
 	uint64_t pat, tsc_offset, tsc_aux, misc_enable;
+	uint32_t pkrs;      /* IA32_PKRS: protection-key rights for supervisor pages */
 };
 
 /* x87 and SSE state (SDM vol. 1 §8.1, §10.2). vmon executes the x87
@@ -129,6 +130,7 @@ struct emu_fpu {
 #define EMU_CR4_SMEP (1u << 20)
 #define EMU_CR4_SMAP (1u << 21)
 #define EMU_CR4_PKE (1u << 22)
+#define EMU_CR4_PKS (1u << 24)
 #define EMU_MXCSR_MASK 0xffffu  /* writable MXCSR bits (DAZ included) */
 #define EMU_MXCSR_RESET 0x1f80u
 void emu_fpu_reset(struct emu_fpu *f); /* power-on/INIT state (SDM vol. 3 table 9-1) */

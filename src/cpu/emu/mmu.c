@@ -108,10 +108,16 @@ uint32_t emu_page_access_denied(const struct emu_cpu *cpu, unsigned acc, bool w,
 	}
 	if (kind == ACC_FETCH && nx)
 		deny = true;
-	/* PKRU governs data accesses to user pages, from either privilege;
-	 * WD stops supervisor writes only when CR0.WP is set */
-	if (key >= 0 && u && kind != ACC_FETCH && (cpu->cr4 & EMU_CR4_PKE)) {
-		bool ad = cpu->pkru & (1u << (2 * key)), wd = cpu->pkru & (2u << (2 * key));
+	/* PKRU governs data accesses to user pages, from either privilege,
+	 * and IA32_PKRS (PKS) those to supervisor pages; WD stops supervisor
+	 * writes only when CR0.WP is set */
+	uint32_t keys = 0;
+	if (u && (cpu->cr4 & EMU_CR4_PKE))
+		keys = cpu->pkru;
+	else if (!u && (cpu->cr4 & EMU_CR4_PKS))
+		keys = cpu->msr.pkrs;
+	if (key >= 0 && kind != ACC_FETCH && keys) {
+		bool ad = keys & (1u << (2 * key)), wd = keys & (2u << (2 * key));
 		pk = ad || (kind == ACC_WRITE && wd && (user || wp));
 	}
 	if (!deny && !pk)

@@ -5,7 +5,7 @@
 
 enum {
 	MSR_TSC = 0x10, MSR_APIC_BASE = 0x1b, MSR_SYSENTER_CS = 0x174, MSR_SYSENTER_ESP = 0x175,
-	MSR_SYSENTER_EIP = 0x176, MSR_MISC_ENABLE = 0x1a0, MSR_PAT = 0x277,
+	MSR_SYSENTER_EIP = 0x176, MSR_MISC_ENABLE = 0x1a0, MSR_PAT = 0x277, MSR_PKRS = 0x6e1,
 	MSR_EFER = 0xc0000080, MSR_STAR = 0xc0000081, MSR_LSTAR = 0xc0000082, MSR_CSTAR = 0xc0000083,
 	MSR_FMASK = 0xc0000084, MSR_FS_BASE = 0xc0000100, MSR_GS_BASE = 0xc0000101,
 	MSR_KERNEL_GS_BASE = 0xc0000102, MSR_TSC_AUX = 0xc0000103,
@@ -41,6 +41,7 @@ static int rdmsr(struct emu_cpu *cpu, uint32_t idx, uint64_t *v)
 	case MSR_SYSENTER_EIP: *v = cpu->msr.sysenter_eip; return EMU_OK;
 	case MSR_MISC_ENABLE: *v = cpu->msr.misc_enable; return EMU_OK;
 	case MSR_PAT: *v = cpu->msr.pat; return EMU_OK;
+	case MSR_PKRS: *v = cpu->msr.pkrs; return EMU_OK;
 	case MSR_EFER: *v = cpu->efer; return EMU_OK;
 	case MSR_STAR: *v = cpu->msr.star; return EMU_OK;
 	case MSR_LSTAR: *v = cpu->msr.lstar; return EMU_OK;
@@ -89,6 +90,12 @@ static int wrmsr(struct emu_cpu *cpu, uint32_t idx, uint64_t v)
 		return EMU_OK;
 	case MSR_MISC_ENABLE: cpu->msr.misc_enable = v; return EMU_OK;
 	case MSR_PAT: cpu->msr.pat = v; return EMU_OK;
+	case MSR_PKRS: /* bits 63:32 reserved (SDM vol. 4 table 2-2); cached rights change */
+		if (v >> 32)
+			return emu_gp(cpu, 0);
+		cpu->msr.pkrs = (uint32_t)v;
+		emu_tlb_flush(cpu);
+		return EMU_OK;
 	case MSR_EFER: return emu_set_efer(cpu, v);
 	case MSR_STAR: cpu->msr.star = v; return EMU_OK;
 	case MSR_FMASK: cpu->msr.fmask = v & 0xffffffffULL; return EMU_OK;
