@@ -22,23 +22,6 @@
 
 static uint64_t pt[512] __attribute__((aligned(4096)));
 
-volatile uint64_t fix_rip, fault_vec, fault_err, fault_cr2;
-
-extern void pf_entry(void);
-__asm__(".text\n"
-	"pf_entry:\n"
-	"	push %rax\n"
-	"	mov 8(%rsp), %rax\n"
-	"	mov %rax, fault_err(%rip)\n"
-	"	mov %cr2, %rax\n"
-	"	mov %rax, fault_cr2(%rip)\n"
-	"	movq $14, fault_vec(%rip)\n"
-	"	mov fix_rip(%rip), %rax\n"
-	"	mov %rax, 16(%rsp)\n"
-	"	pop %rax\n"
-	"	add $8, %rsp\n"
-	"	iretq\n");
-
 static uint64_t cr4_get(void)
 {
 	uint64_t v;
@@ -51,52 +34,32 @@ static void cr4_set(uint64_t v)
 	__asm__ volatile("mov %0, %%cr4" : : "r"(v) : "memory");
 }
 
-static void report(const char *what)
+static void report(const char *what, uint64_t vec)
 {
-	if (fault_vec == 14)
-		print("%s: #PF error %2x cr2 %s\n", what, fault_err & 0xffff,
-		      fault_cr2 == USER || fault_cr2 == USER + 0x108 || fault_cr2 == USER + 0x800 ? "= address"
-											    : "WRONG");
-	else if (fault_vec)
-		print("%s: vector %d\n", what, (unsigned)fault_vec);
+	if (vec == 14)
+		print("%s: #PF error %2x cr2 %s\n", what, trap_last.error & 0xffff,
+		      trap_last.cr2 == USER || trap_last.cr2 == USER + 0x108 || trap_last.cr2 == USER + 0x800
+			      ? "= address"
+			      : "WRONG");
+	else if (vec)
+		print("%s: vector %d\n", what, (unsigned)vec);
 	else
 		print("%s: ok\n", what);
 }
 
-static void rd(const char *what, uint64_t a)
-{
-	fault_vec = 0;
-	__asm__ volatile("lea 1f(%%rip), %%rax\n\tmov %%rax, fix_rip(%%rip)\n\tmovb (%0), %%al\n1:"
-			 : : "r"(a) : "rax", "memory");
-	report(what);
-}
-
-static void wr(const char *what, uint64_t a)
-{
-	fault_vec = 0;
-	__asm__ volatile("lea 1f(%%rip), %%rax\n\tmov %%rax, fix_rip(%%rip)\n\tmovb $0x5a, (%0)\n1:"
-			 : : "r"(a) : "rax", "memory");
-	report(what);
-}
-
-static void call(const char *what, uint64_t a)
-{
-	fault_vec = 0;
-	__asm__ volatile("lea 1f(%%rip), %%rax\n\tmov %%rax, fix_rip(%%rip)\n\tmov %%rsp, %%rbx\n\t"
-			 "call *%0\n1:\tmov %%rbx, %%rsp"
-			 : : "r"(a) : "rax", "rbx", "memory");
-	report(what);
-}
-
+static void do_rd(uint64_t a) { (void)*(volatile uint8_t *)a; }
+static void do_wr(uint64_t a) { *(volatile uint8_t *)a = 0x5a; }
 /* Loads FS from selector 0x0c: LDT entry 1, in the user page. */
-static void ldt_load(const char *what)
+static void do_ldt(uint64_t a)
 {
-	fault_vec = 0;
-	__asm__ volatile("lea 1f(%%rip), %%rax\n\tmov %%rax, fix_rip(%%rip)\n\tmov $0x0c, %%eax\n\t"
-			 "mov %%eax, %%fs\n1:\txor %%eax, %%eax\n\tmov %%eax, %%fs"
-			 : : : "rax", "memory");
-	report(what);
+	(void)a;
+	__asm__ volatile("mov $0x0c, %%eax\n\tmov %%eax, %%fs\n\txor %%eax, %%eax\n\tmov %%eax, %%fs" : : : "rax");
 }
+
+static void rd(const char *what, uint64_t a) { report(what, trap_probe(do_rd, a)); }
+static void wr(const char *what, uint64_t a) { report(what, trap_probe(do_wr, a)); }
+static void call(const char *what, uint64_t a) { report(what, trap_probe((void (*)(uint64_t))a, 0)); }
+static void ldt_load(const char *what) { report(what, trap_probe(do_ldt, 0)); }
 
 static void stac(void) { __asm__ volatile("stac" ::: "memory"); }
 static void clac(void) { __asm__ volatile("clac" ::: "memory"); }
@@ -127,8 +90,7 @@ void guest_main(void)
 	if (!((b >> 7) & 1) || !((b >> 20) & 1))
 		guest_exit(0x10);
 
-	idt_set_gate(14, (uint64_t)pf_entry, 0, 0);
-	idt_load();
+	trap_catch(14);
 
 	/* 0x200000-0x3fffff in 4 KiB pages: USER user, the rest supervisor */
 	uint64_t cr3;

@@ -119,6 +119,9 @@ raw sse0 long64 33
 # SMAP/SMEP at ring 0: kvm-pvm enforces SMAP on the host's behalf but its
 # emulator has no STAC, so there it must end naming the instruction.
 raw smap long64 33
+# Protection keys: this host's CPU has no PKU, so under kvm-pvm the guest
+# finds CPUID 7 ECX.PKU clear and stops after saying so.
+raw pku long64 33
 run_case hello.elf32 33 "$EXP/hello.elf32.out" -- --kernel "$G/hello.elf32.elf"
 run_case hello.elf64 33 "$EXP/hello.elf64.out" -- --kernel "$G/hello.elf64.elf"
 run_case mbinfo.multiboot 33 "$EXP/mbinfo.multiboot.out" -- --kernel "$G/mbinfo.multiboot.elf" \

@@ -27,6 +27,17 @@ void idt_set_gate(unsigned vec, uint64_t handler, uint16_t sel, unsigned dpl);
 void idt_load(void);
 uint64_t idt_base(void);
 
+/* Faults at ring 0: trap_catch(vec) sends #UD (6), #GP (13) or #PF (14) to
+ * a recorder; trap_probe(fn, arg) calls fn(arg) and returns 0, or the vector
+ * of the first caught fault, whose details are in trap_last (fn is then
+ * abandoned; RFLAGS are those at the fault). */
+struct trap_info {
+	uint64_t vector, error, cr2;
+};
+extern volatile struct trap_info trap_last;
+void trap_catch(unsigned vec);
+uint64_t trap_probe(void (*fn)(uint64_t), uint64_t arg);
+
 /* Ring 3 (lib/user.c). user_init() installs a GDT with user segments and a
  * TSS, user-accessible page tables for the first GiB and exception stubs
  * for vectors 0-31 (a guest may override a vector afterwards). run_user(fn)
