@@ -13,7 +13,7 @@
  *   2-6         all       0 (no cache descriptors)
  *   7 (sub 0)   eax       0 (highest subleaf)
  *               ebx       SMEP(7) SMAP(20)
- *               ecx       UMIP(2) PKU(3) OSPKE(4) = CR4.PKE
+ *               ecx       UMIP(2) PKU(3) OSPKE(4) = CR4.PKE, PKS(31)
  *   7 (sub >0)  all       0
  *   0x40000000  eax       0x40000000; ebx:ecx:edx "VmonVmonVmon" (hypervisor leaf)
  *   0x80000000  eax       0x80000008
@@ -70,6 +70,7 @@ void emu_cpuid(const struct emu_cpu *cpu, uint32_t leaf, uint32_t sub, uint32_t 
 			*c = (1u << 2) | (1u << 3); /* UMIP PKU */
 			if (cpu->cr4 & EMU_CR4_PKE)
 				*c |= 1u << 4; /* OSPKE mirrors CR4.PKE */
+			*c |= 1u << 31; /* PKS */
 		}
 		break;
 	case 0x40000000: {
