@@ -33,6 +33,8 @@ int emu_set_efer(struct emu_cpu *cpu, uint64_t v)
 
 static int rdmsr(struct emu_cpu *cpu, uint32_t idx, uint64_t *v)
 {
+	if (emu_lapic_msr(idx))
+		return emu_lapic_rdmsr(cpu, idx, v);
 	switch (idx) {
 	case MSR_TSC: *v = emu_tsc(cpu); return EMU_OK;
 	case MSR_APIC_BASE: *v = cpu->apic_base; return EMU_OK;
@@ -59,15 +61,11 @@ static int rdmsr(struct emu_cpu *cpu, uint32_t idx, uint64_t *v)
 
 static int wrmsr(struct emu_cpu *cpu, uint32_t idx, uint64_t v)
 {
+	if (emu_lapic_msr(idx))
+		return emu_lapic_wrmsr(cpu, idx, v);
 	switch (idx) {
 	case MSR_TSC: cpu->msr.tsc_offset += v - emu_tsc(cpu); return EMU_OK;
-	case MSR_APIC_BASE:
-		/* bit 8 (BSP) is read-only; x2APIC (bit 10) is not offered */
-		if (v & ~0xfffffff900ULL & ~0x100ULL)
-			return emu_gp(cpu, 0);
-		cpu->apic_base = (v & ~0x100ULL) | (cpu->apic_base & 0x100);
-		emu_tlb_flush(cpu);
-		return EMU_OK;
+	case MSR_APIC_BASE: return emu_lapic_set_base(cpu, v);
 	case MSR_SYSENTER_CS: cpu->msr.sysenter_cs = v & 0xffff; return EMU_OK;
 	case MSR_SYSENTER_ESP:
 	case MSR_SYSENTER_EIP:
