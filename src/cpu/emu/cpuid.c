@@ -7,7 +7,7 @@
  *   1           eax       0x00000663: family 6, model 6, stepping 3
  *               ebx       [31:24] APIC id = vCPU index, [23:16] 1 logical CPU,
  *                         [15:8] CLFLUSH line 8 (64 bytes)
- *               ecx       CX16(13) x2APIC(21) POPCNT(23) HYPERVISOR(31)
+ *               ecx       CX16(13) x2APIC(21) POPCNT(23) TSC-deadline(24) HYPERVISOR(31)
  *               edx       FPU(0) PSE(3) TSC(4) MSR(5) PAE(6) CX8(8) APIC(9) SEP(11)
  *                         PGE(13) CMOV(15) PAT(16) CLFSH(19) FXSR(24) SSE(25) SSE2(26)
  *   2-6         all       0 (no cache descriptors)
@@ -57,7 +57,7 @@ void emu_cpuid(const struct emu_cpu *cpu, uint32_t leaf, uint32_t sub, uint32_t 
 	case 1:
 		*a = 0x00000663;
 		*b = (cpu->index << 24) | (1u << 16) | (8u << 8);
-		*c = (1u << 13) | (1u << 21) | (1u << 23) | (1u << 31);
+		*c = (1u << 13) | (1u << 21) | (1u << 23) | (1u << 24) | (1u << 31);
 		*d = (1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 9) |
 		     (1u << 11) | (1u << 13) | (1u << 15) | (1u << 16) | (1u << 19) | (1u << 24) | (1u << 25) |
 		     (1u << 26);
