@@ -199,6 +199,11 @@ static inline bool emu_long_mode(const struct emu_cpu *cpu) { return cpu->efer &
 static inline bool emu_prot_mode(const struct emu_cpu *cpu) { return cpu->cr0 & X86_CR0_PE; }
 static inline bool emu_vm86(const struct emu_cpu *cpu) { return cpu->rflags & FL_VM; }
 static inline bool emu_code64(const struct emu_cpu *cpu) { return cpu->code_size == 8; }
+/* A 48-bit linear address in canonical form (SDM vol. 1 §3.3.7.1). */
+static inline bool emu_canonical(uint64_t a)
+{
+	return (uint64_t)(((int64_t)(a << 16)) >> 16) == a;
+}
 static inline uint64_t emu_mask(unsigned width)
 {
 	return width >= 8 ? ~0ULL : (1ULL << (width * 8)) - 1;

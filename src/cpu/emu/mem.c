@@ -142,11 +142,6 @@ int emu_lin_write(struct emu_cpu *cpu, uint64_t lin, unsigned size, const void *
 	return EMU_OK;
 }
 
-static bool canonical(uint64_t a)
-{
-	return (uint64_t)(((int64_t)(a << 16)) >> 16) == a;
-}
-
 static int seg_fault(struct emu_cpu *cpu, unsigned seg)
 {
 	return emu_raise(cpu, seg == SEG_SS ? EXC_SS : EXC_GP, true, 0);
@@ -159,7 +154,7 @@ int emu_seg_linear(struct emu_cpu *cpu, unsigned seg, uint64_t off, unsigned siz
 	if (emu_code64(cpu)) {
 		uint64_t base = (seg == SEG_FS || seg == SEG_GS) ? s->base : 0;
 		uint64_t a = base + off;
-		if (!canonical(a) || !canonical(a + size - 1))
+		if (!emu_canonical(a) || !emu_canonical(a + size - 1))
 			return seg_fault(cpu, seg);
 		*lin = a;
 		return EMU_OK;
@@ -237,7 +232,7 @@ const uint8_t *emu_fetch_host(struct emu_cpu *cpu, uint64_t lin)
 	const struct emu_tlb_entry *e = &cpu->tlb.e[ACC_FETCH][(lin >> 12) & (EMU_TLB_SIZE - 1)];
 	if (e->tag == emu_tlb_tag(cpu, lin, ACC_FETCH))
 		return (const uint8_t *)(uintptr_t)(lin + e->addend);
-	if (emu_code64(cpu) && !canonical(lin))
+	if (emu_code64(cpu) && !emu_canonical(lin))
 		return NULL;
 	/* A failed walk must leave no trace: the slow path repeats it and
 	 * raises the fault itself. */
@@ -257,7 +252,7 @@ int emu_fetch(struct emu_cpu *cpu, uint64_t off, uint8_t *buf, unsigned max, uns
 	*got = 0;
 	if (emu_code64(cpu)) {
 		lin = off;
-		if (!canonical(lin))
+		if (!emu_canonical(lin))
 			return emu_gp(cpu, 0);
 	} else {
 		off &= 0xffffffffULL;

@@ -3,11 +3,6 @@
  * they load are fixed flat descriptors, not read from the GDT. */
 #include "emu.h"
 
-static bool canonical(uint64_t a)
-{
-	return (uint64_t)(((int64_t)(a << 16)) >> 16) == a;
-}
-
 static struct x86_segment flat(unsigned type, unsigned dpl, bool l, bool db)
 {
 	return (struct x86_segment){ .base = 0, .limit = 0xffffffff, .type = (uint8_t)type, .s = 1,
@@ -45,7 +40,7 @@ int emu_x_syscall(struct emu_cpu *cpu, const struct emu_insn *in)
 		uint16_t sel = (uint16_t)(cpu->msr.star >> 48);
 		bool to64 = in->opsize == 8;
 		uint64_t rip = to64 ? cpu->gpr[RCX] : (cpu->gpr[RCX] & 0xffffffffULL);
-		if (to64 && !canonical(rip))
+		if (to64 && !emu_canonical(rip))
 			return emu_gp(cpu, 0);
 		set_flat_cs_ss(cpu, (uint16_t)(to64 ? sel + 16 : sel), (uint16_t)(sel + 8), 3, to64);
 		emu_flags_set(cpu, (cpu->gpr[R11] & 0x3c7fd7) | X86_RFLAGS_FIXED);
@@ -70,7 +65,7 @@ int emu_x_syscall(struct emu_cpu *cpu, const struct emu_insn *in)
 		bool to64 = in->opsize == 8;
 		uint64_t rip = to64 ? cpu->gpr[RDX] : (cpu->gpr[RDX] & 0xffffffffULL);
 		uint64_t rsp = to64 ? cpu->gpr[RCX] : (cpu->gpr[RCX] & 0xffffffffULL);
-		if (to64 && (!canonical(rip) || !canonical(rsp)))
+		if (to64 && (!emu_canonical(rip) || !emu_canonical(rsp)))
 			return emu_gp(cpu, 0);
 		set_flat_cs_ss(cpu, (uint16_t)(sel + (to64 ? 32 : 16)), (uint16_t)(sel + (to64 ? 40 : 24)), 3, to64);
 		cpu->gpr[RSP] = rsp;
