@@ -126,6 +126,10 @@ raw pku long64 33
 # everything this guest checks but one (it accepts a non-zero EOI write,
 # which SDM vol. 3 table 10-6 makes #GP): kvm-pvm's answer has that line.
 raw x2apic long64 33
+# LLDT/LTR of 16-byte descriptors with a non-canonical base or a non-zero
+# upper type: #GP(selector) per the SDM; kvm-pvm's ring-0 emulator checks
+# neither and loads them (its answer).
+raw sysdesc long64 33
 run_case hello.elf32 33 "$EXP/hello.elf32.out" -- --kernel "$G/hello.elf32.elf"
 run_case hello.elf64 33 "$EXP/hello.elf64.out" -- --kernel "$G/hello.elf64.elf"
 run_case mbinfo.multiboot 33 "$EXP/mbinfo.multiboot.out" -- --kernel "$G/mbinfo.multiboot.elf" \
