@@ -569,9 +569,9 @@ static void test_sse(void)
 	cpu.gpr[RDX] = 0x55;
 	CHECK_EQ(run1("0f c3 14 25 60 00 02 00"), EMU_OK);   /* movnti [0x20060], edx */
 	CHECK_EQ(rd32(0x20060), 0x55);
-	/* no mandatory prefix on a 66-only row: MMX, not offered */
+	/* no mandatory prefix on a 66-only row (no MMX form): #UD */
 	struct emu_insn in;
-	code(cpu.rip, "0f ef c0");
+	code(cpu.rip, "0f 6d c0"); /* punpckhqdq */
 	CHECK_EQ(emu_decode(gp(cpu.rip, 16), 15, 8, &in), EMU_DEC_UD);
 }
 

@@ -134,6 +134,9 @@ struct emu_fpu {
 #define EMU_MXCSR_MASK 0xffffu  /* writable MXCSR bits (DAZ included) */
 #define EMU_MXCSR_RESET 0x1f80u
 void emu_fpu_reset(struct emu_fpu *f); /* power-on/INIT state (SDM vol. 3 table 9-1) */
+/* Every register non-empty, its full tag from its contents: what an MMX
+ * instruction leaves (SDM vol. 1 §9.5.1; fpu.c). */
+void emu_fpu_tags_valid(struct emu_fpu *f);
 
 struct emu_cpu {
 	uint64_t gpr[16];
@@ -450,12 +453,19 @@ int emu_x_sse_fp(struct emu_cpu *, const struct emu_insn *) EMU_MUST;
 	X(PADDSB) X(PADDSW) X(PSUBSB) X(PSUBSW) X(PADDUSW) X(PSUBUSW) X(PMINSW) X(PMAXSW) X(PAVGB)  \
 	X(PAVGW) X(PMULHW) X(PMULHUW) X(PMULUDQ) X(PMADDWD) X(PACKSSWB) X(PACKUSWB) X(PACKSSDW)     \
 	X(PEXTRW) X(PINSRW) X(UCOMISS) X(UCOMISD) X(COMISS) X(COMISD) \
+	X(EMMS) X(PSHUFW) X(MOVNTQ) X(MASKMOVQ) \
 	X(ADDPS) X(ADDPD) X(ADDSS) X(ADDSD) X(SUBPS) X(SUBPD) X(SUBSS) X(SUBSD) X(MULPS) X(MULPD)  \
 	X(MULSS) X(MULSD) X(DIVPS) X(DIVPD) X(DIVSS) X(DIVSD) X(SQRTPS) X(SQRTPD) X(SQRTSS)        \
 	X(SQRTSD) X(MINPS) X(MINPD) X(MINSS) X(MINSD) X(MAXPS) X(MAXPD) X(MAXSS) X(MAXSD)          \
 	X(CMPPS) X(CMPPD) X(CMPSS) X(CMPSD) X(CVTSI2SS) X(CVTSI2SD) X(CVTTSS2SI) X(CVTTSD2SI)      \
 	X(CVTSS2SI) X(CVTSD2SI) X(CVTSS2SD) X(CVTSD2SS) X(CVTPS2PD) X(CVTPD2PS) X(CVTDQ2PS)        \
 	X(CVTPS2DQ) X(CVTTPS2DQ) X(CVTDQ2PD) X(CVTTPD2DQ) X(CVTPD2DQ)                             
+/* sse.c: the packed-integer operation mnem (PSHUFD/LW/HW with imm) on two
+ * 16-byte values, a = a op b; false if mnem is not one. mmx.c runs the MMX
+ * forms through it on the low 64 bits. */
+bool emu_sse_int_op(unsigned mnem, unsigned imm, uint8_t a[16], const uint8_t b[16]);
+/* mmx.c: the MMX forms (rows tagged DF_MMX), reached through emu_x_sse. */
+int emu_x_mmx(struct emu_cpu *, const struct emu_insn *) EMU_MUST;
 /* fpu.c: the device-not-available / SSE-enabled checks of SDM vol. 3 §2.5
  * table 2-2 and §13.1. */
 int emu_sse_check(struct emu_cpu *cpu) EMU_MUST;
