@@ -9,7 +9,7 @@
  *                         [15:8] CLFLUSH line 8 (64 bytes)
  *               ecx       CX16(13) x2APIC(21) POPCNT(23) TSC-deadline(24) HYPERVISOR(31)
  *               edx       FPU(0) PSE(3) TSC(4) MSR(5) PAE(6) CX8(8) APIC(9) SEP(11)
- *                         PGE(13) CMOV(15) PAT(16) CLFSH(19) FXSR(24) SSE(25) SSE2(26)
+ *                         PGE(13) CMOV(15) PAT(16) CLFSH(19) MMX(23) FXSR(24) SSE(25) SSE2(26)
  *   2-6         all       0 (no cache descriptors)
  *   7 (sub 0)   eax       0 (highest subleaf)
  *               ebx       SMEP(7) SMAP(20)
@@ -27,9 +27,10 @@
  * FNSTSW, FLDCW, FNSAVE, FXSAVE...) but no x87 arithmetic (#UD); SSE/SSE2
  * (sse.c) covers the moves, logic and common packed-integer operations, not
  * floating-point arithmetic. That is what the Linux x86-64 kernel requires
- * (FPU, FXSR, SSE, SSE2; MMX is not required) and what integer code uses.
+ * (FPU, FXSR, SSE, SSE2) and what integer code uses; MMX (mmx.c) runs the
+ * same integer operations on the MMX registers.
  *
- * Not advertised (and #UD): MMX, SSE3+, AVX, VMX, MONITOR, RDRAND,
+ * Not advertised (and #UD): SSE3+, AVX, VMX, MONITOR, RDRAND,
  * 1 GiB pages (they still walk correctly if a guest uses them), MTRR, MCA. */
 #include <string.h>
 
@@ -59,8 +60,8 @@ void emu_cpuid(const struct emu_cpu *cpu, uint32_t leaf, uint32_t sub, uint32_t 
 		*b = (cpu->index << 24) | (1u << 16) | (8u << 8);
 		*c = (1u << 13) | (1u << 21) | (1u << 23) | (1u << 24) | (1u << 31);
 		*d = (1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 9) |
-		     (1u << 11) | (1u << 13) | (1u << 15) | (1u << 16) | (1u << 19) | (1u << 24) | (1u << 25) |
-		     (1u << 26);
+		     (1u << 11) | (1u << 13) | (1u << 15) | (1u << 16) | (1u << 19) | (1u << 23) | (1u << 24) |
+		     (1u << 25) | (1u << 26);
 		if (!(cpu->apic_base & (1u << 11)))
 			*d &= ~(1u << 9); /* APIC globally disabled: the bit reads 0 */
 		break;
