@@ -134,6 +134,9 @@ raw sysdesc long64 33
 # host user mode and turns its SYSCALL into its own paravirtual entry (CS
 # 0x33, R11 not RFLAGS; none from compatibility mode): its answer differs.
 raw syscall long64 33
+# MMX at ring 3: kvm-pvm runs it on the host CPU and agrees on every result,
+# but ring 3 runs there under the host's CR0, not the guest's TS and EM.
+raw mmx long64 33
 run_case hello.elf32 33 "$EXP/hello.elf32.out" -- --kernel "$G/hello.elf32.elf"
 run_case hello.elf64 33 "$EXP/hello.elf64.out" -- --kernel "$G/hello.elf64.elf"
 run_case mbinfo.multiboot 33 "$EXP/mbinfo.multiboot.out" -- --kernel "$G/mbinfo.multiboot.elf" \
