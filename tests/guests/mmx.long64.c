@@ -53,15 +53,6 @@ static void show(const char *what, void (*fn)(void))
 		print("%s: vector %d\n", what, (unsigned)v);
 }
 
-static uint64_t cr0_get(void)
-{
-	uint64_t v;
-	__asm__ volatile("mov %%cr0, %0" : "=r"(v));
-	return v;
-}
-
-static void cr0_set(uint64_t v) { __asm__ volatile("mov %0, %%cr0" : : "r"(v) : "memory"); }
-
 void guest_main(void)
 {
 	uint32_t a, b, c, d;
@@ -88,12 +79,12 @@ void guest_main(void)
 	show("pmovmskb", u_pmovmskb);
 	show("fsw after fld1, fld1, movq", u_top);
 	show("tag word after emms", u_emms_tags);
-	uint64_t cr0 = cr0_get();
-	cr0_set(cr0 | (1u << 3)); /* TS */
+	uint64_t cr0 = read_cr0();
+	write_cr0(cr0 | (1u << 3)); /* TS */
 	show("paddb with CR0.TS", u_fault);
-	cr0_set((cr0 & ~(1ULL << 3)) | (1u << 2)); /* EM */
+	write_cr0((cr0 & ~(1ULL << 3)) | (1u << 2)); /* EM */
 	show("paddb with CR0.EM", u_fault);
-	cr0_set(cr0);
+	write_cr0(cr0);
 	show("paddb with both clear", u_fault);
 	guest_exit(0x10);
 }

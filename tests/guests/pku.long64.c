@@ -77,15 +77,6 @@ static void ring0(const char *what, void (*fn)(uint64_t))
 
 static void wrpkru(uint32_t v) { __asm__ volatile("wrpkru" : : "a"(v), "c"(0), "d"(0) : "memory"); }
 
-static uint64_t cr0_get(void)
-{
-	uint64_t v;
-	__asm__ volatile("mov %%cr0, %0" : "=r"(v));
-	return v;
-}
-
-static void cr0_set(uint64_t v) { __asm__ volatile("mov %0, %%cr0" : : "r"(v) : "memory"); }
-
 void guest_main(void)
 {
 	user_init();
@@ -93,13 +84,12 @@ void guest_main(void)
 		guest_exit(0x10);
 
 	/* key 1 for the 2 MiB page at PAGE */
-	uint64_t cr3;
-	__asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
+	uint64_t cr3 = read_cr3();
 	uint64_t *pml4 = (uint64_t *)(cr3 & ~0xfffULL);
 	uint64_t *pdpt = (uint64_t *)(pml4[0] & 0xffffffffff000ULL);
 	uint64_t *pd = (uint64_t *)(pdpt[0] & 0xffffffffff000ULL);
 	pd[PAGE >> 21] |= 1ULL << 59;
-	__asm__ volatile("mov %0, %%cr3" : : "r"(cr3) : "memory");
+	write_cr3(cr3);
 	/* the ring-3 code that runs from the keyed page: USER_RET */
 	static const uint8_t ret3[] = { 0xbf, 0, 0, 0, 0, 0xcc };
 	for (unsigned i = 0; i < sizeof(ret3); i++)
@@ -107,9 +97,7 @@ void guest_main(void)
 	*(volatile uint8_t *)PAGE = 0x42;
 
 	ring3("rdpkru, CR4.PKE 0", u_rdpkru, 2);
-	uint64_t cr4;
-	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
-	__asm__ volatile("mov %0, %%cr4" : : "r"(cr4 | CR4_PKE) : "memory");
+	write_cr4(read_cr4() | CR4_PKE);
 	(void)cpuid7();
 	ring3("rdpkru", u_rdpkru, 2);
 	ring3("rdpkru, ecx 1", u_rdpkru_ecx, 2);
@@ -129,9 +117,9 @@ void guest_main(void)
 	ring3("write key 1, WD", u_write, 0);
 	ring0("ring 0 read key 1, WD", do_rd);
 	ring0("ring 0 write key 1, WD, CR0.WP 1", do_wr);
-	cr0_set(cr0_get() & ~(1ULL << 16));
+	write_cr0(read_cr0() & ~(1ULL << 16));
 	ring0("ring 0 write key 1, WD, CR0.WP 0", do_wr);
-	cr0_set(cr0_get() | (1ULL << 16));
+	write_cr0(read_cr0() | (1ULL << 16));
 	print("byte at the page: %2x\n", *(volatile uint8_t *)PAGE & 0xff);
 
 	wrpkru(0);

@@ -22,18 +22,6 @@
 
 static uint64_t pt[512] __attribute__((aligned(4096)));
 
-static uint64_t cr4_get(void)
-{
-	uint64_t v;
-	__asm__ volatile("mov %%cr4, %0" : "=r"(v));
-	return v;
-}
-
-static void cr4_set(uint64_t v)
-{
-	__asm__ volatile("mov %0, %%cr4" : : "r"(v) : "memory");
-}
-
 static void report(const char *what, uint64_t vec)
 {
 	if (vec == 14)
@@ -93,8 +81,7 @@ void guest_main(void)
 	trap_catch(14);
 
 	/* 0x200000-0x3fffff in 4 KiB pages: USER user, the rest supervisor */
-	uint64_t cr3;
-	__asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
+	uint64_t cr3 = read_cr3();
 	uint64_t *pml4 = (uint64_t *)(cr3 & ~0xfffULL);
 	uint64_t *pdpt = (uint64_t *)(pml4[0] & 0xffffffffff000ULL);
 	uint64_t *pd = (uint64_t *)(pdpt[0] & 0xffffffffff000ULL);
@@ -103,7 +90,7 @@ void guest_main(void)
 	pml4[0] |= 0x4;
 	pdpt[0] |= 0x4;
 	pd[1] = (uint64_t)pt | 0x7;
-	__asm__ volatile("mov %0, %%cr3" : : "r"(cr3) : "memory");
+	write_cr3(cr3);
 
 	gdt_install();
 	*(volatile uint8_t *)(USER + 0x800) = 0xc3; /* ret */
@@ -114,7 +101,7 @@ void guest_main(void)
 	ldt_load("LDT in user page, SMAP off");
 	call("call user page, SMEP off", USER + 0x800);
 
-	cr4_set(cr4_get() | CR4_SMAP);
+	write_cr4(read_cr4() | CR4_SMAP);
 	rd("read user page, AC 0", USER);
 	wr("write user page, AC 0", USER);
 	rd("read supervisor page, AC 0", SUPER);
@@ -127,14 +114,14 @@ void guest_main(void)
 	ldt_load("LDT in user page, AC 0");
 	call("call user page, SMAP on, SMEP off", USER + 0x800);
 
-	cr4_set(cr4_get() | CR4_SMEP);
+	write_cr4(read_cr4() | CR4_SMEP);
 	call("call user page, SMEP on", USER + 0x800);
 	call("call supervisor page, SMEP on", SUPER + 0x800);
 	stac();
 	call("call user page, SMEP on, AC 1", USER + 0x800);
 	clac();
 
-	cr4_set(cr4_get() & ~(CR4_SMAP | CR4_SMEP));
+	write_cr4(read_cr4() & ~(CR4_SMAP | CR4_SMEP));
 	stac();
 	clac();
 	rd("read user page, SMAP off again", USER);

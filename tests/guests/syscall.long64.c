@@ -21,18 +21,6 @@
  * data, 0x48 64-bit user code: the SYSRET layout for STAR[63:48] = 0x3b. */
 static uint64_t gdt[10] __attribute__((aligned(16)));
 
-static void wrmsr(uint32_t idx, uint64_t v)
-{
-	__asm__ volatile("wrmsr" : : "c"(idx), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
-}
-
-static uint64_t rdmsr(uint32_t idx)
-{
-	uint32_t lo, hi;
-	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(idx));
-	return (uint64_t)hi << 32 | lo;
-}
-
 /* What the ring-0 entries saw: which entry, RCX, R11, CS, RFLAGS. */
 volatile uint64_t seen_entry, seen_rcx, seen_r11, seen_cs, seen_flags, compat_cs;
 

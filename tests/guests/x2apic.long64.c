@@ -23,17 +23,8 @@
 #define EXTD (1ULL << 10)
 
 static uint64_t msr_val;
-static void do_rdmsr(uint64_t idx)
-{
-	uint32_t lo, hi;
-	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"((uint32_t)idx));
-	msr_val = (uint64_t)hi << 32 | lo;
-}
-static void do_wrmsr(uint64_t idx)
-{
-	__asm__ volatile("wrmsr" : : "c"((uint32_t)idx), "a"((uint32_t)msr_val), "d"((uint32_t)(msr_val >> 32))
-			 : "memory");
-}
+static void do_rdmsr(uint64_t idx) { msr_val = rdmsr((uint32_t)idx); }
+static void do_wrmsr(uint64_t idx) { wrmsr((uint32_t)idx, msr_val); }
 
 /* RDMSR: prints the value, or #GP. */
 static void rd(const char *what, uint32_t idx)
@@ -48,18 +39,6 @@ static void wr(const char *what, uint32_t idx, uint64_t v)
 {
 	msr_val = v;
 	print("wrmsr %x %s: %s\n", (uint64_t)idx, what, trap_probe(do_wrmsr, idx) ? "#GP" : "ok");
-}
-
-static uint64_t rdmsr(uint32_t idx)
-{
-	do_rdmsr(idx);
-	return msr_val;
-}
-
-static void wrmsr(uint32_t idx, uint64_t v)
-{
-	msr_val = v;
-	do_wrmsr(idx);
 }
 
 static uint64_t rdtsc(void)

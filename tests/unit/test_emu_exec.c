@@ -17,12 +17,7 @@ static struct emu_cpu cpu;
 
 static void *gp(uint64_t gpa, uint64_t len)
 {
-	void *p = guest_mem_ptr(&vm.mem, gpa, len);
-	if (!p) {
-		fprintf(stderr, "gpa %#llx not RAM\n", (unsigned long long)gpa);
-		exit(1);
-	}
-	return p;
+	return unit_vm_ptr(&vm, gpa, len);
 }
 
 static void wr32(uint64_t gpa, uint32_t v) { memcpy(gp(gpa, 4), &v, 4); }

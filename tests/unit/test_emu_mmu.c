@@ -24,12 +24,7 @@ enum { PG_USER, PG_SUPER, PG_USER_RO, PG_USER_KEY1, PG_USER_NX, PG_SUPER_RO };
 
 static void *gp(uint64_t gpa, uint64_t len)
 {
-	void *p = guest_mem_ptr(&vm.mem, gpa, len);
-	if (!p) {
-		fprintf(stderr, "gpa %#llx not RAM\n", (unsigned long long)gpa);
-		exit(1);
-	}
-	return p;
+	return unit_vm_ptr(&vm, gpa, len);
 }
 
 static uint64_t q(uint64_t gpa)
@@ -46,15 +41,7 @@ static void setq(uint64_t gpa, uint64_t v)
 
 static void start(void)
 {
-	struct x86_state st;
-	const char *why = NULL;
-	memset(gp(0, 8 << 20), 0, 8 << 20);
-	CHECK_EQ(x86_setup_mode(&vm.mem, BOOT_MODE_LONG64, CODE, &st, &why), 0);
-	memset(&cpu, 0, sizeof(cpu));
-	cpu.vm = &vm;
-	emu_cpu_load(&cpu, &st);
-	emu_lapic_reset(&cpu);
-	emu_fpu_reset(&cpu.fpu);
+	unit_emu_start(&vm, &cpu, BOOT_MODE_LONG64, CODE);
 	cpu.efer |= X86_EFER_NXE;
 	/* REGION in 4 KiB pages; U/S set on the upper levels */
 	static const uint64_t flags[] = {

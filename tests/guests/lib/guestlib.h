@@ -13,6 +13,29 @@ static inline uint8_t inb(uint16_t port)
 	return v;
 }
 
+/* Control registers and MSRs (ring 0 only). */
+#define DEFINE_CR(n)                                                                          \
+	static inline uint64_t read_cr##n(void)                                               \
+	{                                                                                     \
+		uint64_t v;                                                                   \
+		__asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));                             \
+		return v;                                                                     \
+	}                                                                                     \
+	static inline void write_cr##n(uint64_t v) { __asm__ volatile("mov %0, %%cr" #n : : "r"(v) : "memory"); }
+DEFINE_CR(0)
+DEFINE_CR(3)
+DEFINE_CR(4)
+static inline uint64_t rdmsr(uint32_t idx)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(idx));
+	return (uint64_t)hi << 32 | lo;
+}
+static inline void wrmsr(uint32_t idx, uint64_t v)
+{
+	__asm__ volatile("wrmsr" : : "c"(idx), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
+}
+
 void putc_(char c);
 void puts_(const char *s);
 void puthex(uint64_t v, int digits);
