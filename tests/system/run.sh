@@ -130,9 +130,10 @@ raw x2apic long64 33
 # upper type: #GP(selector) per the SDM; kvm-pvm's ring-0 emulator checks
 # neither and loads them (its answer).
 raw sysdesc long64 33
-# SYSCALL/SYSRET/SYSENTER with AMD's semantics. kvm-pvm runs guest ring 3 in
-# host user mode and turns its SYSCALL into its own paravirtual entry (CS
-# 0x33, R11 not RFLAGS; none from compatibility mode): its answer differs.
+# SYSCALL/SYSRET/SYSENTER from 64-bit and compatibility mode, by the CPUID
+# vendor's rules (emu: Intel's unless the vendor is AMD). kvm-pvm runs guest
+# ring 3 in host user mode and turns its SYSCALL into its own paravirtual
+# entry (CS 0x33, R11 not RFLAGS; none from compatibility mode): its answer.
 raw syscall long64 33
 # MMX at ring 3: kvm-pvm runs it on the host CPU and agrees on every result,
 # but ring 3 runs there under the host's CR0, not the guest's TS and EM.

@@ -1,9 +1,12 @@
-/* SYSCALL/SYSRET and SYSENTER/SYSEXIT as AMD defines them (AMD APM vol. 3),
- * the paths the syscall.long64 guest does not take: legacy protected mode
- * (SYSCALL to STAR[31:0] with VM/IF/RF cleared and ECX = the return EIP;
- * SYSRET to 32-bit code with IF set), #UD without EFER.SCE, SYSRET's #GP at
- * CPL 3, a non-canonical RCX that SYSRETQ accepts (the fault comes at CPL 3
- * from the fetch), and SYSENTER/SYSEXIT: legacy mode only. */
+/* SYSCALL/SYSRET and SYSENTER/SYSEXIT by vendor. AMD (APM vol. 3): legacy
+ * protected mode (SYSCALL to STAR[31:0] with VM/IF/RF cleared and ECX = the
+ * return EIP; SYSRET to 32-bit code with IF set), #UD without EFER.SCE,
+ * SYSRET's #GP at CPL 3, a non-canonical RCX that SYSRETQ accepts (the
+ * fault comes at CPL 3 from the fetch), SYSENTER/SYSEXIT in legacy mode only.
+ * Intel (SDM vol. 2): SYSCALL/SYSRET #UD outside 64-bit mode, SYSRETQ
+ * #GP(0) at CPL 0 for a non-canonical RCX, SYSENTER into 64-bit mode and
+ * SYSEXIT back (REX.W) in IA-32e mode. The vendor is cpu.vendor_amd, set
+ * from CPUID by emu_cpu_load and overridden here to test both. */
 #include "cpu/emu/emu.h"
 #include "unit.h"
 #include "unit_vm.h"
@@ -34,6 +37,7 @@ static const uint8_t sysenter[] = { 0x0f, 0x34 }, sysexit[] = { 0x0f, 0x35 };
 static void test_legacy(void)
 {
 	unit_emu_start(&vm, &cpu, BOOT_MODE_PROT32, CODE);
+	cpu.vendor_amd = true;
 	CHECK_EQ(run(syscall_, 2), EXC_UD); /* EFER.SCE = 0 */
 	cpu.efer |= X86_EFER_SCE;
 	cpu.msr.star = (0x1bULL << 48) | (0x08ULL << 32) | 0x12345678;
@@ -74,6 +78,7 @@ static void test_legacy(void)
 static void test_long(void)
 {
 	unit_emu_start(&vm, &cpu, BOOT_MODE_LONG64, CODE);
+	cpu.vendor_amd = true;
 	cpu.efer |= X86_EFER_SCE;
 	cpu.msr.star = (0x1bULL << 48) | (0x08ULL << 32);
 	/* a non-canonical RCX: SYSRETQ completes (AMD), CPL 3 fetches fault */
@@ -94,12 +99,50 @@ static void test_long(void)
 	CHECK_EQ(run(sysexit, 2), EXC_UD);
 }
 
+static void test_intel(void)
+{
+	unit_emu_start(&vm, &cpu, BOOT_MODE_PROT32, CODE);
+	cpu.vendor_amd = false;
+	cpu.efer |= X86_EFER_SCE;
+	CHECK_EQ(run(syscall_, 2), EXC_UD); /* legacy mode */
+	CHECK_EQ(run(sysret, 2), EXC_UD);
+	unit_emu_start(&vm, &cpu, BOOT_MODE_LONG64, CODE);
+	cpu.vendor_amd = false;
+	cpu.efer |= X86_EFER_SCE;
+	cpu.msr.star = (0x1bULL << 48) | (0x08ULL << 32);
+	cpu.gpr[RCX] = 0x0000800000000000ULL;
+	CHECK_EQ(run(sysretq, 3), EXC_GP); /* at CPL 0 */
+	CHECK_EQ(cpu.cpl, 0);
+	cpu.msr.sysenter_cs = 0x08;
+	cpu.msr.sysenter_eip = 0xffff800000001000ULL;
+	cpu.msr.sysenter_esp = 0xffff800000002000ULL;
+	CHECK_EQ(run(sysenter, 2), EMU_OK);
+	CHECK_EQ(cpu.next_rip, 0xffff800000001000ULL);
+	CHECK_EQ(cpu.gpr[RSP], 0xffff800000002000ULL);
+	CHECK(cpu.seg[SEG_CS].l);
+	static const uint8_t sysexitq[] = { 0x48, 0x0f, 0x35 };
+	cpu.gpr[RDX] = 0x401000;
+	cpu.gpr[RCX] = 0x7ff000;
+	CHECK_EQ(run(sysexitq, 3), EMU_OK);
+	CHECK_EQ(cpu.seg[SEG_CS].selector, 0x2b); /* SYSENTER_CS + 32, RPL 3 */
+	CHECK(cpu.seg[SEG_CS].l);
+	CHECK_EQ(cpu.cpl, 3);
+	CHECK_EQ(cpu.next_rip, 0x401000);
+	/* from compatibility mode: SYSCALL #UD */
+	struct x86_segment c = cpu.seg[SEG_CS];
+	c.l = 0;
+	c.db = 1;
+	emu_set_cs(&cpu, 0x1b, &c, 3);
+	CHECK_EQ(run(syscall_, 2), EXC_UD);
+}
+
 int main(void)
 {
 	if (unit_vm_init(&vm, 64 << 20) < 0)
 		return 1;
 	test_legacy();
 	test_long();
+	test_intel();
 	unit_vm_destroy(&vm);
 	return unit_report("emu_syscall");
 }

@@ -32,6 +32,9 @@ void emu_cpu_load(struct emu_cpu *cpu, const struct x86_state *st)
 	cpu->efer = st->efer;
 	cpu->apic_base = st->apic_base;
 	cpu->msr.pat = 0x0007040600070406ULL;
+	uint32_t id[4];
+	emu_cpuid(cpu, 0, 0, id);
+	cpu->vendor_amd = id[1] == 0x68747541; /* "Auth" */
 	emu_fpu_reset(&cpu->fpu);
 	if (!emu_prot_mode(cpu))
 		cpu->cpl = 0;

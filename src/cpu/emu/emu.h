@@ -155,6 +155,7 @@ struct emu_cpu {
 	uint8_t cpl;
 	uint8_t code_size;  /* 2, 4 or 8: current CS default */
 	uint8_t irq_shadow; /* STI / MOV SS blocking for one instruction */
+	bool vendor_amd;    /* CPUID says AuthenticAMD: AMD's SYSCALL/SYSENTER rules (syscall.c) */
 	bool yield;         /* PAUSE: let the other vCPUs run (spin-wait hint) */
 	bool nmi_pending;
 	bool nmi_blocked;   /* from NMI delivery until the next IRET (SDM vol. 3 §6.7.1) */

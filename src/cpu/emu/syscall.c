@@ -1,9 +1,11 @@
-/* Fast system calls as an AMD CPU runs them (the CPUID vendor is AMD's):
- * SYSCALL/SYSRET in legacy protected mode, compatibility mode and 64-bit
- * mode (AMD APM vol. 3 SYSCALL, SYSRET; Intel makes them #UD outside 64-bit
- * mode), SYSENTER/SYSEXIT in legacy mode only (#UD in long mode on AMD;
- * SDM vol. 2 for their legacy-mode semantics). The segments they load are
- * fixed flat descriptors, not read from the GDT. */
+/* Fast system calls with the rules of the CPUID vendor (cpu->vendor_amd).
+ * AMD (APM vol. 3 SYSCALL, SYSRET, SYSENTER): SYSCALL/SYSRET in legacy
+ * protected mode, compatibility mode (to CSTAR) and 64-bit mode, SYSRET
+ * leaving a non-canonical RCX to fault at CPL 3; SYSENTER/SYSEXIT in legacy
+ * mode only. Intel (SDM vol. 2): SYSCALL/SYSRET in 64-bit mode only (#UD
+ * elsewhere), SYSRET #GP(0) at CPL 0 for a non-canonical RCX; SYSENTER/
+ * SYSEXIT in every protected mode, to 64-bit code in IA-32e mode. The
+ * segments they load are fixed flat descriptors, not read from the GDT. */
 #include "emu.h"
 
 static struct x86_segment flat(unsigned type, unsigned dpl, bool l, bool db)
@@ -22,8 +24,9 @@ static void set_flat_cs_ss(struct emu_cpu *cpu, uint16_t cs, uint16_t ss, unsign
 
 static int syscall_(struct emu_cpu *cpu, uint64_t f)
 {
-	/* #UD without EFER.SCE; real mode is not a mode vmon runs it in */
-	if (!(cpu->efer & X86_EFER_SCE) || !emu_prot_mode(cpu))
+	/* #UD without EFER.SCE; Intel: outside 64-bit mode; AMD: in real mode
+	 * (where vmon does not run it) */
+	if (!(cpu->efer & X86_EFER_SCE) || !emu_prot_mode(cpu) || (!cpu->vendor_amd && !emu_code64(cpu)))
 		return emu_ud(cpu);
 	uint16_t sel = (uint16_t)(cpu->msr.star >> 32);
 	if (emu_long_mode(cpu)) {
@@ -47,17 +50,19 @@ static int syscall_(struct emu_cpu *cpu, uint64_t f)
 
 static int sysret(struct emu_cpu *cpu, const struct emu_insn *in)
 {
-	if (!(cpu->efer & X86_EFER_SCE))
+	if (!(cpu->efer & X86_EFER_SCE) || (!cpu->vendor_amd && !emu_code64(cpu)))
 		return emu_ud(cpu);
 	if (!emu_prot_mode(cpu) || cpu->cpl != 0)
 		return emu_gp(cpu, 0);
 	uint16_t sel = (uint16_t)(cpu->msr.star >> 48);
 	if (emu_long_mode(cpu)) {
-		/* REX.W: to 64-bit mode at RCX (not checked: a non-canonical RCX
-		 * faults at CPL 3 on the fetch, as on AMD), else to compatibility
-		 * mode at ECX; RFLAGS from R11 */
+		/* REX.W: to 64-bit mode at RCX (AMD does not check it: a
+		 * non-canonical RCX faults at CPL 3 on the fetch; Intel: #GP(0)
+		 * here), else to compatibility mode at ECX; RFLAGS from R11 */
 		bool to64 = in->opsize == 8;
 		uint64_t rip = to64 ? cpu->gpr[RCX] : (cpu->gpr[RCX] & 0xffffffffULL);
+		if (!cpu->vendor_amd && to64 && !emu_canonical(rip))
+			return emu_gp(cpu, 0);
 		set_flat_cs_ss(cpu, (uint16_t)((to64 ? sel + 16 : sel) | 3), (uint16_t)(sel + 8), 3, to64);
 		emu_flags_set(cpu, (cpu->gpr[R11] & 0x3c7fd7) | X86_RFLAGS_FIXED);
 		cpu->next_rip = rip;
@@ -80,25 +85,31 @@ int emu_x_syscall(struct emu_cpu *cpu, const struct emu_insn *in)
 		return sysret(cpu, in);
 	case M_SYSENTER: {
 		uint16_t sel = (uint16_t)cpu->msr.sysenter_cs;
-		if (emu_long_mode(cpu))
+		bool lm = emu_long_mode(cpu);
+		if (lm && cpu->vendor_amd)
 			return emu_ud(cpu); /* AMD: legacy mode only */
 		if (!emu_prot_mode(cpu) || (sel & 0xfffc) == 0)
 			return emu_gp(cpu, 0);
-		set_flat_cs_ss(cpu, sel & 0xfffc, (uint16_t)(sel + 8), 0, false);
+		set_flat_cs_ss(cpu, sel & 0xfffc, (uint16_t)(sel + 8), 0, lm);
 		emu_flags_set(cpu, f & ~(uint64_t)(FL_VM | FL_IF | FL_RF));
-		cpu->gpr[RSP] = cpu->msr.sysenter_esp & 0xffffffffULL;
-		cpu->next_rip = cpu->msr.sysenter_eip & 0xffffffffULL;
+		cpu->gpr[RSP] = lm ? cpu->msr.sysenter_esp : (cpu->msr.sysenter_esp & 0xffffffffULL);
+		cpu->next_rip = lm ? cpu->msr.sysenter_eip : (cpu->msr.sysenter_eip & 0xffffffffULL);
 		return EMU_OK;
 	}
 	default: { /* SYSEXIT */
 		uint16_t sel = (uint16_t)cpu->msr.sysenter_cs;
-		if (emu_long_mode(cpu))
+		if (emu_long_mode(cpu) && cpu->vendor_amd)
 			return emu_ud(cpu); /* AMD: legacy mode only */
 		if (!emu_prot_mode(cpu) || cpu->cpl != 0 || (sel & 0xfffc) == 0)
 			return emu_gp(cpu, 0);
-		set_flat_cs_ss(cpu, (uint16_t)(sel + 16), (uint16_t)(sel + 24), 3, false);
-		cpu->gpr[RSP] = cpu->gpr[RCX] & 0xffffffffULL;
-		cpu->next_rip = cpu->gpr[RDX] & 0xffffffffULL;
+		bool to64 = in->opsize == 8;
+		uint64_t rip = to64 ? cpu->gpr[RDX] : (cpu->gpr[RDX] & 0xffffffffULL);
+		uint64_t rsp = to64 ? cpu->gpr[RCX] : (cpu->gpr[RCX] & 0xffffffffULL);
+		if (to64 && (!emu_canonical(rip) || !emu_canonical(rsp)))
+			return emu_gp(cpu, 0);
+		set_flat_cs_ss(cpu, (uint16_t)(sel + (to64 ? 32 : 16)), (uint16_t)(sel + (to64 ? 40 : 24)), 3, to64);
+		cpu->gpr[RSP] = rsp;
+		cpu->next_rip = rip;
 		return EMU_OK;
 	}
 	}
