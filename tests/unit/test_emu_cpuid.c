@@ -78,16 +78,17 @@ static void check_cpu(struct emu_cpu *c, unsigned n)
 	 * extended model [19:16]) */
 	uint32_t edx1 = (1u << 0) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) |
 			(1u << 9) | (1u << 11) | (1u << 12) | (1u << 13) | (1u << 14) | (1u << 15) |
-			(1u << 16) | (1u << 19) | (1u << 24) | (1u << 25) | (1u << 26) | (n > 1 ? 1u << 28 : 0);
+			(1u << 16) | (1u << 19) | (1u << 23) | (1u << 24) | (1u << 25) | (1u << 26) |
+			(n > 1 ? 1u << 28 : 0);
 	expect(c, 1, 0, 0x00010601, (id << 24) | ((1u << s) << 16) | (8u << 8),
-	       (1u << 13) | (1u << 23) | (1u << 31), edx1);
-	/* not advertised: VME PSE36 PSN MMX SS TM PBE; SSE3 and up, VMX, MONITOR, x2APIC,
-	 * TSC-deadline, XSAVE, AVX, RDRAND */
+	       (1u << 13) | (1u << 21) | (1u << 23) | (1u << 24) | (1u << 31), edx1);
+	/* not advertised: VME PSE36 PSN SS TM PBE; SSE3 and up, VMX, MONITOR, XSAVE,
+	 * AVX, RDRAND */
 	uint32_t r[4];
 	cpuid(c, 1, 0, r);
-	CHECK_EQ(r[3] & ((1u << 1) | (1u << 17) | (1u << 18) | (1u << 23) | (1u << 27) |
+	CHECK_EQ(r[3] & ((1u << 1) | (1u << 17) | (1u << 18) | (1u << 27) |
 			 (1u << 29) | (1u << 31)), 0);
-	CHECK_EQ(r[2] & ((1u << 0) | (1u << 3) | (1u << 5) | (1u << 9) | (1u << 21) | (1u << 24) |
+	CHECK_EQ(r[2] & ((1u << 0) | (1u << 3) | (1u << 5) | (1u << 9) |
 			 (1u << 26) | (1u << 28) | (1u << 30)), 0);
 	expect(c, 2, 0, 0x0000ff01, 0, 0, 0);
 	expect(c, 3, 0, 0, 0, 0, 0);
@@ -98,7 +99,11 @@ static void check_cpu(struct emu_cpu *c, unsigned n)
 	expect(c, 4, 4, 0, 0, 0, 0);
 	expect(c, 5, 0, 0, 0, 0, 0);
 	expect(c, 6, 0, 1u << 2, 0, 0, 0);
-	expect(c, 7, 0, 0, 1u << 1, 1u << 2, 1u << 29);
+	/* leaf 7: TSC_ADJUST SMEP SMAP; UMIP PKU PKS (OSPKE only with CR4.PKE); ARCH_CAPABILITIES */
+	expect(c, 7, 0, 0, (1u << 1) | (1u << 7) | (1u << 20), (1u << 2) | (1u << 3) | (1u << 31), 1u << 29);
+	c->cr4 |= EMU_CR4_PKE;
+	expect(c, 7, 0, 0, (1u << 1) | (1u << 7) | (1u << 20), (1u << 2) | (1u << 3) | (1u << 4) | (1u << 31), 1u << 29);
+	c->cr4 &= ~EMU_CR4_PKE;
 	expect(c, 7, 1, 0, 0, 0, 0);
 	expect(c, 0xa, 0, 0, 0, 0, 0);
 	expect(c, 0xd, 0, 0, 0, 0, 0);

@@ -139,7 +139,11 @@ static const struct dcase cases[] = {
 	{ 8, "0f ae f0", EMU_DEC_OK, 3, M_FENCE, ANY, 8 },                /* mfence */
 	{ 8, "66 0f 6f 06", EMU_DEC_OK, 4, M_MOVDQA, ANY, 8 },
 	{ 8, "f3 0f 6f 06", EMU_DEC_OK, 4, M_MOVDQU, ANY, 8 },
-	{ 8, "0f 6f 06", EMU_DEC_UD, 3, M_INVALID, ANY, ANY },             /* MMX movq: not offered */
+	{ 8, "0f 6f 06", EMU_DEC_OK, 3, M_MOVQ, ANY, ANY },                /* MMX movq mm0, [rsi] */
+	{ 8, "0f 6c c1", EMU_DEC_UD, 3, M_INVALID, ANY, ANY },             /* punpcklqdq has no MMX form */
+	{ 8, "0f 73 f8 01", EMU_DEC_OK, 4, M_PSLLDQ, ANY, ANY },           /* decodes; mmx.c: #UD (66 only) */
+	{ 8, "0f 71 30 01", EMU_DEC_UD, ANY, M_INVALID, ANY, ANY },        /* psllw mm, imm: register only */
+	{ 8, "0f 77", EMU_DEC_OK, 2, M_EMMS, ANY, ANY },
 	{ 8, "66 0f 7f 07", EMU_DEC_OK, 4, M_MOVDQA, ANY, 8 },
 	{ 8, "f3 44 0f 7f 3f", EMU_DEC_OK, 5, M_MOVDQU, ANY, 8 },
 	{ 8, "0f 10 04 24", EMU_DEC_OK, 4, M_MOVUPS, ANY, 8 },

@@ -17,12 +17,7 @@ static struct emu_cpu cpu;
 
 static void *gp(uint64_t gpa, uint64_t len)
 {
-	void *p = guest_mem_ptr(&vm.mem, gpa, len);
-	if (!p) {
-		fprintf(stderr, "gpa %#llx not RAM\n", (unsigned long long)gpa);
-		exit(1);
-	}
-	return p;
+	return unit_vm_ptr(&vm, gpa, len);
 }
 
 static void wr32(uint64_t gpa, uint32_t v) { memcpy(gp(gpa, 4), &v, 4); }
@@ -569,9 +564,9 @@ static void test_sse(void)
 	cpu.gpr[RDX] = 0x55;
 	CHECK_EQ(run1("0f c3 14 25 60 00 02 00"), EMU_OK);   /* movnti [0x20060], edx */
 	CHECK_EQ(rd32(0x20060), 0x55);
-	/* no mandatory prefix on a 66-only row: MMX, not offered */
+	/* no mandatory prefix on a 66-only row (no MMX form): #UD */
 	struct emu_insn in;
-	code(cpu.rip, "0f ef c0");
+	code(cpu.rip, "0f 6d c0"); /* punpckhqdq */
 	CHECK_EQ(emu_decode(gp(cpu.rip, 16), 15, 8, &in), EMU_DEC_UD);
 }
 

@@ -34,25 +34,12 @@ static struct emu_cpu cpu;
 
 static void *gp(uint64_t gpa, uint64_t len)
 {
-	void *p = guest_mem_ptr(&vm.mem, gpa, len);
-	if (!p) {
-		fprintf(stderr, "gpa %#llx not RAM\n", (unsigned long long)gpa);
-		exit(1);
-	}
-	return p;
+	return unit_vm_ptr(&vm, gpa, len);
 }
 
 static void start_mode(enum boot_mode mode)
 {
-	struct x86_state st;
-	const char *why = NULL;
-	memset(gp(0, 8 << 20), 0, 8 << 20);
-	CHECK_EQ(x86_setup_mode(&vm.mem, mode, CODE, &st, &why), 0);
-	memset(&cpu, 0, sizeof(cpu));
-	cpu.vm = &vm;
-	emu_cpu_load(&cpu, &st);
-	emu_lapic_reset(&cpu);
-	emu_fpu_reset(&cpu.fpu);
+	unit_emu_start(&vm, &cpu, mode, CODE);
 	cpu.cr0 |= X86_CR0_NE;
 	cpu.cr0 &= ~(uint64_t)(X86_CR0_EM | X86_CR0_TS);
 }

@@ -161,7 +161,7 @@ static const uint8_t *code_at(struct emu_cpu *cpu, uint64_t rip, unsigned *avail
 	*avail = lim;
 	/* the fetch TLB's hit path inline; emu_fetch_host fills it on a miss */
 	const struct emu_tlb_entry *e = &cpu->tlb.e[ACC_FETCH][(lin >> 12) & (EMU_TLB_SIZE - 1)];
-	if (e->tag == ((lin & ~0xfffULL) | EMU_TLB_VALID | (cpu->cpl == 3 ? EMU_TLB_USER : 0)))
+	if (e->tag == emu_tlb_tag(cpu, lin, ACC_FETCH))
 		return (const uint8_t *)(uintptr_t)(lin + e->addend);
 	return emu_fetch_host(cpu, lin);
 }

@@ -3,17 +3,12 @@
  * before anything is pushed. */
 #include "emu.h"
 
-static bool canonical(uint64_t a)
-{
-	return (uint64_t)(((int64_t)(a << 16)) >> 16) == a;
-}
-
 /* Checks a near branch target and makes it the next RIP. */
 static int branch(struct emu_cpu *cpu, uint64_t target, unsigned opsize)
 {
 	target &= emu_mask(opsize);
 	if (emu_code64(cpu)) {
-		if (!canonical(target))
+		if (!emu_canonical(target))
 			return emu_gp(cpu, 0);
 	} else if (target > cpu->seg[SEG_CS].limit) {
 		return emu_gp(cpu, 0);

@@ -35,6 +35,9 @@ void emu_cpu_load(struct emu_cpu *cpu, const struct x86_state *st)
 	cpu->dr[6] = EMU_DR6_FIXED; /* the power-on values (SDM vol. 3 table 9-1) */
 	cpu->dr[7] = EMU_DR7_FIXED;
 	cpu->dbg = 0;
+	uint32_t id[4];
+	emu_cpuid(cpu, 0, 0, id);
+	cpu->vendor_amd = id[1] == 0x68747541; /* "Auth" */
 	emu_fpu_reset(&cpu->fpu);
 	if (!emu_prot_mode(cpu))
 		cpu->cpl = 0;

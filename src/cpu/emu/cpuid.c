@@ -14,10 +14,10 @@
  *                         number no Intel part uses: no model quirks apply)
  *               ebx       [31:24] APIC id, [23:16] 2^s addressable ids,
  *                         [15:8] CLFLUSH line 8 (64 bytes)
- *               ecx       CX16(13) POPCNT(23) HYPERVISOR(31)
+ *               ecx       CX16(13) x2APIC(21) POPCNT(23) TSC-deadline(24) HYPERVISOR(31)
  *               edx       FPU(0) DE(2) PSE(3) TSC(4) MSR(5) PAE(6) MCE(7) CX8(8) APIC(9)
  *                         SEP(11) MTRR(12) PGE(13) MCA(14) CMOV(15) PAT(16)
- *                         CLFSH(19) FXSR(24) SSE(25) SSE2(26), HTT(28) if n > 1
+ *                         CLFSH(19) MMX(23) FXSR(24) SSE(25) SSE2(26), HTT(28) if n > 1
  *   2           eax       0x0000ff01: one round, descriptor 0xff "use leaf 4"
  *   4 (sub 0-3) all       caches, nominal (the interpreter keeps none; this is
  *                         the geometry software tunes for), 64-byte lines:
@@ -27,8 +27,8 @@
  *   4 (sub >3)  all       0 (no more caches)
  *   6           eax       ARAT(2): the APIC timer runs in every C-state
  *   7 (sub 0)   eax       0 (highest subleaf)
- *               ebx       TSC_ADJUST(1)
- *               ecx       UMIP(2)
+ *               ebx       TSC_ADJUST(1) SMEP(7) SMAP(20)
+ *               ecx       UMIP(2) PKU(3) OSPKE(4) = CR4.PKE, PKS(31)
  *               edx       ARCH_CAPABILITIES(29)
  *   7 (sub >0)  all       0
  *   0xa         all       0 (no architectural performance monitoring)
@@ -59,13 +59,14 @@
  * FNSTSW, FLDCW, FNSAVE, FXSAVE...) but no x87 arithmetic (#UD); SSE/SSE2
  * (sse.c) covers the moves, logic and common packed-integer operations, not
  * floating-point arithmetic. That is what the Linux x86-64 kernel requires
- * (FPU, FXSR, SSE, SSE2; MMX is not required) and what integer code uses.
+ * (FPU, FXSR, SSE, SSE2) and what integer code uses; MMX (mmx.c) runs the
+ * same integer operations on the MMX registers.
  * MCA has no banks (MCG_CAP = 0): nothing here raises #MC. The MSRs these
  * bits imply are in msr.c.
  *
- * Not advertised (and #UD): MMX, SSE3+, AVX, XSAVE, VMX, MONITOR, x2APIC,
- * RDRAND, 1 GiB pages (they still walk correctly if a guest uses them),
- * TSC-deadline, PMU, speculation controls (there is no speculation). */
+ * Not advertised (and #UD): SSE3+, AVX, XSAVE, VMX, MONITOR, RDRAND,
+ * 1 GiB pages (they still walk correctly if a guest uses them), PMU,
+ * speculation controls (there is no speculation). */
 #include <string.h>
 
 #include "cpu/x86_topology.h"
@@ -117,10 +118,10 @@ void emu_cpuid(const struct emu_cpu *cpu, uint32_t leaf, uint32_t sub, uint32_t 
 	case 1:
 		*a = 0x00010601;
 		*b = (cpu->index << 24) | ((1u << s) << 16) | (8u << 8);
-		*c = (1u << 13) | (1u << 23) | (1u << 31);
+		*c = (1u << 13) | (1u << 21) | (1u << 23) | (1u << 24) | (1u << 31);
 		*d = (1u << 0) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) |
 		     (1u << 9) | (1u << 11) | (1u << 12) | (1u << 13) | (1u << 14) | (1u << 15) | (1u << 16) |
-		     (1u << 19) | (1u << 24) | (1u << 25) | (1u << 26);
+		     (1u << 19) | (1u << 23) | (1u << 24) | (1u << 25) | (1u << 26);
 		if (n > 1)
 			*d |= 1u << 28;
 		if (!(cpu->apic_base & (1u << 11)))
@@ -143,8 +144,10 @@ void emu_cpuid(const struct emu_cpu *cpu, uint32_t leaf, uint32_t sub, uint32_t 
 		break;
 	case 7:
 		if (sub == 0) {
-			*b = 1u << 1;  /* TSC_ADJUST */
-			*c = 1u << 2;  /* UMIP */
+			*b = (1u << 1) | (1u << 7) | (1u << 20); /* TSC_ADJUST SMEP SMAP */
+			*c = (1u << 2) | (1u << 3) | (1u << 31); /* UMIP PKU PKS */
+			if (cpu->cr4 & EMU_CR4_PKE)
+				*c |= 1u << 4; /* OSPKE mirrors CR4.PKE */
 			*d = 1u << 29; /* ARCH_CAPABILITIES */
 		}
 		break;

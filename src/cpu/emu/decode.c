@@ -198,6 +198,7 @@ static enum emu_decode_status decode_operands(struct cursor *c, struct emu_insn 
 				return EMU_DEC_UD;
 			break;
 		case OK_U:
+		case OK_N:
 			if (in->has_mem)
 				return EMU_DEC_UD;
 			break;

@@ -43,7 +43,7 @@
 	X(RDPMC, "rdpmc") X(CPUID, "cpuid") X(SYSCALL, "syscall") X(SYSRET, "sysret")            \
 	X(SYSENTER, "sysenter") X(SYSEXIT, "sysexit") X(SWAPGS, "swapgs") X(FENCE, "fence")      \
 	X(CLFLUSH, "clflush") X(MONITOR, "monitor") X(MWAIT, "mwait") X(XGETBV, "xgetbv")        \
-	X(RSM, "rsm")                                                                            \
+	X(RSM, "rsm") X(STAC, "stac") X(CLAC, "clac") X(RDPKRU, "rdpkru") X(WRPKRU, "wrpkru")     \
 	X(FXSAVE, "fxsave") X(FXRSTOR, "fxrstor") X(LDMXCSR, "ldmxcsr") X(STMXCSR, "stmxcsr")    \
 	X(MOVUPS, "movups") X(MOVUPD, "movupd") X(MOVAPS, "movaps") X(MOVAPD, "movapd")          \
 	X(MOVSS, "movss") X(MOVSD, "movsd") X(MOVLPS, "movlps") X(MOVLPD, "movlpd")              \
@@ -74,6 +74,7 @@
 	X(PMULUDQ, "pmuludq") X(PMADDWD, "pmaddwd") X(PACKSSWB, "packsswb")                      \
 	X(PACKUSWB, "packuswb") X(PACKSSDW, "packssdw") X(PEXTRW, "pextrw") X(PINSRW, "pinsrw")  \
 	X(UCOMISS, "ucomiss") X(UCOMISD, "ucomisd") X(COMISS, "comiss") X(COMISD, "comisd")      \
+	X(EMMS, "emms") X(PSHUFW, "pshufw") X(MOVNTQ, "movntq") X(MASKMOVQ, "maskmovq")          \
 	/* sse_fp.c; keep ADDPS first and CVTPD2DQ last */                                      \
 	X(ADDPS, "addps") X(ADDPD, "addpd") X(ADDSS, "addss") X(ADDSD, "addsd")                  \
 	X(SUBPS, "subps") X(SUBPD, "subpd") X(SUBSS, "subss") X(SUBSD, "subsd")                  \
@@ -122,6 +123,9 @@ enum emu_opkind {
 	OK_V,    /* ModRM reg: XMM register */
 	OK_W,    /* ModRM r/m: XMM register or memory */
 	OK_U,    /* ModRM r/m: XMM register only */
+	OK_P,    /* ModRM reg: MMX register */
+	OK_Q,    /* ModRM r/m: MMX register or memory */
+	OK_N,    /* ModRM r/m: MMX register only */
 };
 
 /* Operand sizes, SDM vol. 2 §A.2.2 size letters. */
@@ -155,6 +159,7 @@ enum {
 	DF_SIGNED = 1 << 11,/* byte immediate sign-extends to operand size */
 	DF_SSE = 1 << 12,   /* SSE/SSE2: #UD if CR0.EM or !CR4.OSFXSR, #NM if CR0.TS (SDM vol. 3 §13.1) */
 	DF_UA = 1 << 13,    /* a 128-bit memory operand may be misaligned (MOVUPS, MOVDQU...) */
+	DF_MMX = 1 << 14,   /* MMX registers: #UD if CR0.EM, #NM if CR0.TS, #MF if pending (SDM vol. 3 §2.5, §12.1) */
 };
 
 struct emu_opdesc {

@@ -161,14 +161,15 @@ const struct emu_opdesc emu_map1[256] = {
 	[0xfe] = G(GRP_4, 0, Eb, N), [0xff] = G(GRP_5, 0, N, N),
 };
 
-/* The two-byte map (0F xx) without mandatory prefixes. SSE rows, whose
- * meaning depends on a 66/F3/F2 prefix, are in emu_map2_pfx below; MMX, VMX
+/* The two-byte map (0F xx) without mandatory prefixes. SSE and MMX rows,
+ * whose meaning depends on a 66/F3/F2 prefix, are in emu_map2_pfx below; VMX
  * and SSE3+ rows are absent (not advertised by CPUID, so #UD). */
 const struct emu_opdesc emu_map2[256] = {
 	[0x00] = G(GRP_6, 0, N, N), [0x01] = G(GRP_7, 0, N, N),
 	[0x02] = D2(LAR, MR, Gv, Ew), [0x03] = D2(LSL, MR, Gv, Ew),
 	[0x05] = D0(SYSCALL, 0), [0x06] = D0(CLTS, DF_PRIV), [0x07] = D0(SYSRET, DF_PRIV),
 	[0x08] = D0(INVD, DF_PRIV), [0x09] = D0(WBINVD, DF_PRIV), [0x0b] = D0(UD2, 0),
+	[0x77] = D0(EMMS, DF_MMX),
 	[0x0d] = D1(NOP, MR, M0),
 	R8(0x18, D1(NOP, MR, Ev)),
 	[0x20] = D2(MOVCR, MR | DF_F64 | DF_PRIV, Ry, Cy), [0x21] = D2(MOVDR, MR | DF_F64 | DF_PRIV, Ry, Dy),
@@ -199,11 +200,20 @@ const struct emu_opdesc emu_map2[256] = {
 
 /* SSE/SSE2 rows of the two-byte map by mandatory prefix (SDM table A-3,
  * columns none / 66 / F3 / F2). XM: an SSE instruction (CR0/CR4 checks,
- * 128-bit memory operands 16-byte aligned unless UA). MMX forms (no prefix
- * on the integer rows) are absent: CPUID does not advertise MMX. */
+ * 128-bit memory operands 16-byte aligned unless UA); MX: the MMX forms of
+ * the integer rows (no prefix), on the MMX registers (mmx.c). */
 #define XM (DF_MODRM | DF_SSE)
 #define UA (DF_MODRM | DF_SSE | DF_UA)
 #define P66(m, a, b) {[EMU_PFX_66] = {M_##m, XM, 0, {a, b, N}}}
+/* Rows with an MMX form without prefix (Pq, Qq; Qd: a 32-bit memory
+ * operand) and the SSE2 form with 66 (Vx, Wx). */
+#define MX (DF_MODRM | DF_MMX)
+#define Pq {OK_P, SZ_Q, 0}
+#define Qq {OK_Q, SZ_Q, 0}
+#define Qd {OK_Q, SZ_D, 0}
+#define Nq {OK_N, SZ_Q, 0}
+#define MMX66(m) {[EMU_PFX_NP] = {M_##m, MX, 0, {Pq, Qq, N}}, [EMU_PFX_66] = {M_##m, XM, 0, {Vx, Wx, N}}}
+#define MMX66D(m) {[EMU_PFX_NP] = {M_##m, MX, 0, {Pq, Qd, N}}, [EMU_PFX_66] = {M_##m, XM, 0, {Vx, Wx, N}}}
 /* xxxPS / xxxPD / xxxSS / xxxSD rows: Vps,Wps  Vpd,Wpd  Vss,Wss  Vsd,Wsd */
 #define FP4(m) {D2(m##PS, XM, Vx, Wx), D2(m##PD, XM, Vx, Wx), D2(m##SS, XM, Vd, Wd), D2(m##SD, XM, Vq, Wq)}
 #define PSPD(ps, pd) {[EMU_PFX_NP] = D2(ps, XM, Vx, Wx), [EMU_PFX_66] = D2(pd, XM, Vx, Wx)}
@@ -239,42 +249,45 @@ const struct emu_opdesc emu_map2_pfx[256][4] = {
 		   [EMU_PFX_F2] = D2(CVTPD2DQ, XM, Vx, Wx) },
 	[0x54] = PSPD(ANDPS, ANDPD), [0x55] = PSPD(ANDNPS, ANDNPD),
 	[0x56] = PSPD(ORPS, ORPD), [0x57] = PSPD(XORPS, XORPD),
-	[0x60] = P66(PUNPCKLBW, Vx, Wx), [0x61] = P66(PUNPCKLWD, Vx, Wx), [0x62] = P66(PUNPCKLDQ, Vx, Wx),
-	[0x64] = P66(PCMPGTB, Vx, Wx), [0x65] = P66(PCMPGTW, Vx, Wx), [0x66] = P66(PCMPGTD, Vx, Wx),
-	[0x68] = P66(PUNPCKHBW, Vx, Wx), [0x69] = P66(PUNPCKHWD, Vx, Wx), [0x6a] = P66(PUNPCKHDQ, Vx, Wx),
-	[0x63] = P66(PACKSSWB, Vx, Wx), [0x67] = P66(PACKUSWB, Vx, Wx), [0x6b] = P66(PACKSSDW, Vx, Wx),
+	[0x60] = MMX66D(PUNPCKLBW), [0x61] = MMX66D(PUNPCKLWD), [0x62] = MMX66D(PUNPCKLDQ),
+	[0x64] = MMX66(PCMPGTB), [0x65] = MMX66(PCMPGTW), [0x66] = MMX66(PCMPGTD),
+	[0x68] = MMX66(PUNPCKHBW), [0x69] = MMX66(PUNPCKHWD), [0x6a] = MMX66(PUNPCKHDQ),
+	[0x63] = MMX66(PACKSSWB), [0x67] = MMX66(PACKUSWB), [0x6b] = MMX66(PACKSSDW),
 	[0x6c] = P66(PUNPCKLQDQ, Vx, Wx), [0x6d] = P66(PUNPCKHQDQ, Vx, Wx),
-	[0x6e] = P66(MOVD, Vy, Ey),
-	[0x6f] = { [EMU_PFX_66] = D2(MOVDQA, XM, Vx, Wx), [EMU_PFX_F3] = D2(MOVDQU, UA, Vx, Wx) },
-	[0x70] = { [EMU_PFX_66] = D3(PSHUFD, XM, Vx, Wx, Ib), [EMU_PFX_F3] = D3(PSHUFHW, XM, Vx, Wx, Ib),
-		   [EMU_PFX_F2] = D3(PSHUFLW, XM, Vx, Wx, Ib) },
-	[0x71] = { [EMU_PFX_66] = G(GRP_12, DF_SSE, Ux, Ib) },
-	[0x72] = { [EMU_PFX_66] = G(GRP_13, DF_SSE, Ux, Ib) },
-	[0x73] = { [EMU_PFX_66] = G(GRP_14, DF_SSE, Ux, Ib) },
-	[0x74] = P66(PCMPEQB, Vx, Wx), [0x75] = P66(PCMPEQW, Vx, Wx), [0x76] = P66(PCMPEQD, Vx, Wx),
-	[0x7e] = { [EMU_PFX_66] = D2(MOVD, XM, Ey, Vy), [EMU_PFX_F3] = D2(MOVQ, XM, Vq, Wq) },
-	[0x7f] = { [EMU_PFX_66] = D2(MOVDQA, XM, Wx, Vx), [EMU_PFX_F3] = D2(MOVDQU, UA, Wx, Vx) },
+	[0x6e] = { [EMU_PFX_NP] = D2(MOVD, MX, Pq, Ey), [EMU_PFX_66] = D2(MOVD, XM, Vy, Ey) },
+	[0x6f] = { [EMU_PFX_NP] = D2(MOVQ, MX, Pq, Qq), [EMU_PFX_66] = D2(MOVDQA, XM, Vx, Wx),
+		   [EMU_PFX_F3] = D2(MOVDQU, UA, Vx, Wx) },
+	[0x70] = { [EMU_PFX_NP] = D3(PSHUFW, MX, Pq, Qq, Ib), [EMU_PFX_66] = D3(PSHUFD, XM, Vx, Wx, Ib),
+		   [EMU_PFX_F3] = D3(PSHUFHW, XM, Vx, Wx, Ib), [EMU_PFX_F2] = D3(PSHUFLW, XM, Vx, Wx, Ib) },
+	[0x71] = { [EMU_PFX_NP] = G(GRP_12, DF_MMX, Nq, Ib), [EMU_PFX_66] = G(GRP_12, DF_SSE, Ux, Ib) },
+	[0x72] = { [EMU_PFX_NP] = G(GRP_13, DF_MMX, Nq, Ib), [EMU_PFX_66] = G(GRP_13, DF_SSE, Ux, Ib) },
+	[0x73] = { [EMU_PFX_NP] = G(GRP_14, DF_MMX, Nq, Ib), [EMU_PFX_66] = G(GRP_14, DF_SSE, Ux, Ib) },
+	[0x74] = MMX66(PCMPEQB), [0x75] = MMX66(PCMPEQW), [0x76] = MMX66(PCMPEQD),
+	[0x7e] = { [EMU_PFX_NP] = D2(MOVD, MX, Ey, Pq), [EMU_PFX_66] = D2(MOVD, XM, Ey, Vy),
+		   [EMU_PFX_F3] = D2(MOVQ, XM, Vq, Wq) },
+	[0x7f] = { [EMU_PFX_NP] = D2(MOVQ, MX, Qq, Pq), [EMU_PFX_66] = D2(MOVDQA, XM, Wx, Vx),
+		   [EMU_PFX_F3] = D2(MOVDQU, UA, Wx, Vx) },
 	[0xc3] = { [EMU_PFX_NP] = D2(MOVNTI, MR, My, Gy) },
-	[0xc4] = { [EMU_PFX_66] = D3(PINSRW, XM, Vx, Ew, Ib) },
-	[0xc5] = { [EMU_PFX_66] = D3(PEXTRW, XM, Gd, Ux, Ib) },
+	[0xc4] = { [EMU_PFX_NP] = D3(PINSRW, MX, Pq, Ew, Ib), [EMU_PFX_66] = D3(PINSRW, XM, Vx, Ew, Ib) },
+	[0xc5] = { [EMU_PFX_NP] = D3(PEXTRW, MX, Gd, Nq, Ib), [EMU_PFX_66] = D3(PEXTRW, XM, Gd, Ux, Ib) },
 	[0xc6] = { D3(SHUFPS, XM, Vx, Wx, Ib), D3(SHUFPD, XM, Vx, Wx, Ib) },
-	[0xd1] = P66(PSRLW, Vx, Wx), [0xd2] = P66(PSRLD, Vx, Wx), [0xd3] = P66(PSRLQ, Vx, Wx),
-	[0xd4] = P66(PADDQ, Vx, Wx), [0xd5] = P66(PMULLW, Vx, Wx), [0xd6] = P66(MOVQ, Wq, Vq),
-	[0xd7] = P66(PMOVMSKB, Gd, Ux), [0xd8] = P66(PSUBUSB, Vx, Wx), [0xda] = P66(PMINUB, Vx, Wx),
-	[0xdb] = P66(PAND, Vx, Wx), [0xdc] = P66(PADDUSB, Vx, Wx), [0xde] = P66(PMAXUB, Vx, Wx),
-	[0xd9] = P66(PSUBUSW, Vx, Wx), [0xdd] = P66(PADDUSW, Vx, Wx),
-	[0xdf] = P66(PANDN, Vx, Wx), [0xe0] = P66(PAVGB, Vx, Wx), [0xe3] = P66(PAVGW, Vx, Wx),
-	[0xe4] = P66(PMULHUW, Vx, Wx), [0xe5] = P66(PMULHW, Vx, Wx),
-	[0xe8] = P66(PSUBSB, Vx, Wx), [0xe9] = P66(PSUBSW, Vx, Wx), [0xea] = P66(PMINSW, Vx, Wx),
-	[0xec] = P66(PADDSB, Vx, Wx), [0xed] = P66(PADDSW, Vx, Wx), [0xee] = P66(PMAXSW, Vx, Wx),
-	[0xf4] = P66(PMULUDQ, Vx, Wx), [0xf5] = P66(PMADDWD, Vx, Wx),
-	[0xe1] = P66(PSRAW, Vx, Wx), [0xe2] = P66(PSRAD, Vx, Wx), [0xe7] = P66(MOVNTDQ, Mx, Vx),
-	[0xeb] = P66(POR, Vx, Wx), [0xef] = P66(PXOR, Vx, Wx),
-	[0xf1] = P66(PSLLW, Vx, Wx), [0xf2] = P66(PSLLD, Vx, Wx), [0xf3] = P66(PSLLQ, Vx, Wx),
-	[0xf6] = P66(PSADBW, Vx, Wx),
-	[0xf8] = P66(PSUBB, Vx, Wx), [0xf9] = P66(PSUBW, Vx, Wx), [0xfa] = P66(PSUBD, Vx, Wx),
-	[0xfb] = P66(PSUBQ, Vx, Wx), [0xfc] = P66(PADDB, Vx, Wx), [0xfd] = P66(PADDW, Vx, Wx),
-	[0xfe] = P66(PADDD, Vx, Wx),
+	[0xd1] = MMX66(PSRLW), [0xd2] = MMX66(PSRLD), [0xd3] = MMX66(PSRLQ),
+	[0xd4] = MMX66(PADDQ), [0xd5] = MMX66(PMULLW), [0xd6] = P66(MOVQ, Wq, Vq),
+	[0xd7] = { [EMU_PFX_NP] = D2(PMOVMSKB, MX, Gd, Nq), [EMU_PFX_66] = D2(PMOVMSKB, XM, Gd, Ux) }, [0xd8] = MMX66(PSUBUSB), [0xda] = MMX66(PMINUB),
+	[0xdb] = MMX66(PAND), [0xdc] = MMX66(PADDUSB), [0xde] = MMX66(PMAXUB),
+	[0xd9] = MMX66(PSUBUSW), [0xdd] = MMX66(PADDUSW),
+	[0xdf] = MMX66(PANDN), [0xe0] = MMX66(PAVGB), [0xe3] = MMX66(PAVGW),
+	[0xe4] = MMX66(PMULHUW), [0xe5] = MMX66(PMULHW),
+	[0xe8] = MMX66(PSUBSB), [0xe9] = MMX66(PSUBSW), [0xea] = MMX66(PMINSW),
+	[0xec] = MMX66(PADDSB), [0xed] = MMX66(PADDSW), [0xee] = MMX66(PMAXSW),
+	[0xf4] = MMX66(PMULUDQ), [0xf5] = MMX66(PMADDWD),
+	[0xe1] = MMX66(PSRAW), [0xe2] = MMX66(PSRAD), [0xe7] = { [EMU_PFX_NP] = D2(MOVNTQ, MX, Mq, Pq), [EMU_PFX_66] = D2(MOVNTDQ, XM, Mx, Vx) },
+	[0xeb] = MMX66(POR), [0xef] = MMX66(PXOR),
+	[0xf1] = MMX66(PSLLW), [0xf2] = MMX66(PSLLD), [0xf3] = MMX66(PSLLQ),
+	[0xf6] = MMX66(PSADBW), [0xf7] = { [EMU_PFX_NP] = D2(MASKMOVQ, MX, Pq, Nq) },
+	[0xf8] = MMX66(PSUBB), [0xf9] = MMX66(PSUBW), [0xfa] = MMX66(PSUBD),
+	[0xfb] = MMX66(PSUBQ), [0xfc] = MMX66(PADDB), [0xfd] = MMX66(PADDW),
+	[0xfe] = MMX66(PADDD),
 };
 
 /* Group rows (SDM table A-6). A row without operands takes the parent's. */
@@ -311,7 +324,9 @@ static const struct emu_opdesc groups[GRP_COUNT][8] = {
 };
 
 /* Register forms (mod = 3) of groups 7 and 15, by reg then rm. */
-static const struct emu_opdesc grp7_reg1[8] = { D0(MONITOR, DF_PRIV), D0(MWAIT, DF_PRIV) };
+static const struct emu_opdesc grp7_reg1[8] = { D0(MONITOR, DF_PRIV), D0(MWAIT, DF_PRIV), D0(CLAC, 0),
+						  D0(STAC, 0) };
+static const struct emu_opdesc grp7_reg5[8] = { [6] = D0(RDPKRU, 0), [7] = D0(WRPKRU, 0) };
 static const struct emu_opdesc grp7_reg7[8] = { D0(SWAPGS, DF_O64 | DF_PRIV), D0(RDTSCP, 0) };
 static const struct emu_opdesc grp15_fence = D0(FENCE, 0);
 static const struct emu_opdesc invalid_row = D0(INVALID, 0);
@@ -326,6 +341,8 @@ const struct emu_opdesc *emu_group_entry(unsigned group, const struct emu_insn *
 		case GRP_7:
 			if (reg == 1)
 				return &grp7_reg1[rm];
+			if (reg == 5)
+				return &grp7_reg5[rm];
 			if (reg == 7)
 				return &grp7_reg7[rm];
 			if (reg == 4 || reg == 6)

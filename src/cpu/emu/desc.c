@@ -73,6 +73,10 @@ static int load_system(struct emu_cpu *cpu, const struct emu_insn *in, bool tr)
 	} else if (d.seg.type != 2) {
 		return emu_gp(cpu, err);
 	}
+	/* long mode: the 16-byte descriptor's upper type field must be 0 and
+	 * the base canonical (SDM vol. 2 LLDT, LTR: 64-bit mode exceptions) */
+	if (emu_long_mode(cpu) && (((d.raw[1] >> 40) & 0x1f) || !emu_canonical(d.seg.base)))
+		return emu_gp(cpu, err);
 	if (!d.seg.present)
 		return emu_raise(cpu, EXC_NP, true, err);
 	if (tr) {

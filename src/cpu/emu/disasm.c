@@ -146,6 +146,14 @@ void emu_disasm(const struct emu_insn *in, uint64_t rip, char *buf, size_t len)
 		case OK_R: put(&o, "%s", gpr_name(in, in->rm, w)); break;
 		case OK_V: put(&o, "xmm%u", in->reg); break;
 		case OK_U: put(&o, "xmm%u", in->rm); break;
+		case OK_P: put(&o, "mm%u", in->reg & 7); break;
+		case OK_N: put(&o, "mm%u", in->rm & 7); break;
+		case OK_Q:
+			if (in->has_mem)
+				mem_operand(&o, in, rip, w);
+			else
+				put(&o, "mm%u", in->rm & 7);
+			break;
 		case OK_W:
 			if (in->has_mem)
 				mem_operand(&o, in, rip, w);

@@ -58,11 +58,13 @@ struct emu_lazy {
 };
 
 /* Soft TLB: direct-mapped, one array per access kind. tag = linear page |
- * TLB_VALID | TLB_USER(if filled for a CPL-3 access); host = lin + addend. */
+ * TLB_VALID | the privilege of the access that filled it (emu_tlb_tag);
+ * host = lin + addend. */
 #define EMU_TLB_BITS 8
 #define EMU_TLB_SIZE (1u << EMU_TLB_BITS)
 #define EMU_TLB_VALID 1u
-#define EMU_TLB_USER 2u
+#define EMU_TLB_USER 2u  /* an explicit CPL-3 access */
+#define EMU_TLB_AC 4u    /* an explicit supervisor data access with EFLAGS.AC = 1 (SMAP) */
 enum emu_acc { ACC_READ = 0, ACC_WRITE = 1, ACC_FETCH = 2, ACC_KIND = 3, ACC_SUPER = 4 };
 
 struct emu_tlb_entry {
@@ -114,6 +116,7 @@ struct emu_msrs {
 	 * CLOCK_MONOTONIC ns at which every vCPU's TSC read 0 */
 	uint64_t tsc_epoch;
 	uint64_t mtrr_def, mtrr_var[16], mtrr_fix[11], mcg_status;
+	uint32_t pkrs;      /* IA32_PKRS: protection-key rights for supervisor pages */
 };
 #define EMU_MISC_ENABLE_LIMIT_CPUID (1ULL << 22) /* CPUID leaf 0 reports 2 (cpuid.c) */
 
@@ -129,9 +132,16 @@ struct emu_fpu {
 	uint8_t xmm[16][16];
 };
 #define EMU_CR4_OSXMMEXCPT (1u << 10) /* SDM vol. 3 §2.5 */
+#define EMU_CR4_SMEP (1u << 20)
+#define EMU_CR4_SMAP (1u << 21)
+#define EMU_CR4_PKE (1u << 22)
+#define EMU_CR4_PKS (1u << 24)
 #define EMU_MXCSR_MASK 0xffffu  /* writable MXCSR bits (DAZ included) */
 #define EMU_MXCSR_RESET 0x1f80u
 void emu_fpu_reset(struct emu_fpu *f); /* power-on/INIT state (SDM vol. 3 table 9-1) */
+/* Every register non-empty, its full tag from its contents: what an MMX
+ * instruction leaves (SDM vol. 1 §9.5.1; fpu.c). */
+void emu_fpu_tags_valid(struct emu_fpu *f);
 
 struct emu_cpu {
 	uint64_t gpr[16];
@@ -144,11 +154,13 @@ struct emu_cpu {
 	uint64_t cr0, cr2, cr3, cr4, cr8, efer;
 	uint64_t apic_base; /* IA32_APIC_BASE */
 	uint64_t dr[8];
+	uint32_t pkru;      /* protection-key rights for user pages (SDM vol. 3 §4.6.2) */
 	struct emu_msrs msr;
 	struct emu_fpu fpu;
 	uint8_t cpl;
 	uint8_t code_size;  /* 2, 4 or 8: current CS default */
 	uint8_t irq_shadow; /* STI / MOV SS blocking for one instruction */
+	bool vendor_amd;    /* CPUID says AuthenticAMD: AMD's SYSCALL/SYSENTER rules (syscall.c) */
 	bool yield;         /* PAUSE: let the other vCPUs run (spin-wait hint) */
 	bool nmi_pending;
 	bool nmi_blocked;   /* from NMI delivery until the next IRET (SDM vol. 3 §6.7.1) */
@@ -205,6 +217,11 @@ static inline bool emu_long_mode(const struct emu_cpu *cpu) { return cpu->efer &
 static inline bool emu_prot_mode(const struct emu_cpu *cpu) { return cpu->cr0 & X86_CR0_PE; }
 static inline bool emu_vm86(const struct emu_cpu *cpu) { return cpu->rflags & FL_VM; }
 static inline bool emu_code64(const struct emu_cpu *cpu) { return cpu->code_size == 8; }
+/* A 48-bit linear address in canonical form (SDM vol. 1 §3.3.7.1). */
+static inline bool emu_canonical(uint64_t a)
+{
+	return (uint64_t)(((int64_t)(a << 16)) >> 16) == a;
+}
 static inline uint64_t emu_mask(unsigned width)
 {
 	return width >= 8 ? ~0ULL : (1ULL << (width * 8)) - 1;
@@ -265,9 +282,30 @@ void emu_flags_set_arith(struct emu_cpu *cpu, uint64_t arith_bits);
 unsigned emu_parity(uint64_t v);
 
 /* --- mmu.c: paging, TLB, physical access --- */
+/* The TLB tag for an access to lin: the page and the privilege the cached
+ * rights were checked for. User, supervisor with EFLAGS.AC (explicit SMAP
+ * data accesses may reach user pages) and supervisor (AC = 0, or an
+ * implicit access such as a descriptor-table read) have separate entries,
+ * so a change of CPL or AC needs no flush. Every TLB probe (mem.c, fast.c,
+ * block.c) uses this one. */
+static inline uint64_t emu_tlb_tag(const struct emu_cpu *cpu, uint64_t lin, unsigned acc)
+{
+	uint64_t t = (lin & ~0xfffULL) | EMU_TLB_VALID;
+	if (acc & ACC_SUPER)
+		return t;
+	if (cpu->cpl == 3)
+		return t | EMU_TLB_USER;
+	/* SMAP ignores AC for fetches: STAC/CLAC keep the code's entries */
+	return t | ((acc & ACC_KIND) != ACC_FETCH && (cpu->rflags & FL_AC) ? EMU_TLB_AC : 0);
+}
 void emu_tlb_flush(struct emu_cpu *cpu);
 void emu_tlb_flush_page(struct emu_cpu *cpu, uint64_t lin);
 int emu_translate(struct emu_cpu *cpu, uint64_t lin, unsigned acc, uint64_t *gpa) EMU_MUST;
+/* 0 when a translation with these combined rights (key: its protection key,
+ * -1 for none) allows the access; else the page-fault error code bits P and
+ * PK to add. The one permission check of the soft MMU (SDM vol. 3 §4.6). */
+uint32_t emu_page_access_denied(const struct emu_cpu *cpu, unsigned acc, bool w, bool u, bool nx, int key);
+int emu_x_pkey(struct emu_cpu *, const struct emu_insn *) EMU_MUST; /* STAC CLAC RDPKRU WRPKRU */
 int emu_phys_read(struct emu_cpu *cpu, uint64_t gpa, unsigned size, uint64_t *val);
 int emu_phys_write(struct emu_cpu *cpu, uint64_t gpa, unsigned size, uint64_t val);
 
@@ -487,12 +525,19 @@ int emu_x_sse_fp(struct emu_cpu *, const struct emu_insn *) EMU_MUST;
 	X(PADDSB) X(PADDSW) X(PSUBSB) X(PSUBSW) X(PADDUSW) X(PSUBUSW) X(PMINSW) X(PMAXSW) X(PAVGB)  \
 	X(PAVGW) X(PMULHW) X(PMULHUW) X(PMULUDQ) X(PMADDWD) X(PACKSSWB) X(PACKUSWB) X(PACKSSDW)     \
 	X(PEXTRW) X(PINSRW) X(UCOMISS) X(UCOMISD) X(COMISS) X(COMISD) \
+	X(EMMS) X(PSHUFW) X(MOVNTQ) X(MASKMOVQ) \
 	X(ADDPS) X(ADDPD) X(ADDSS) X(ADDSD) X(SUBPS) X(SUBPD) X(SUBSS) X(SUBSD) X(MULPS) X(MULPD)  \
 	X(MULSS) X(MULSD) X(DIVPS) X(DIVPD) X(DIVSS) X(DIVSD) X(SQRTPS) X(SQRTPD) X(SQRTSS)        \
 	X(SQRTSD) X(MINPS) X(MINPD) X(MINSS) X(MINSD) X(MAXPS) X(MAXPD) X(MAXSS) X(MAXSD)          \
 	X(CMPPS) X(CMPPD) X(CMPSS) X(CMPSD) X(CVTSI2SS) X(CVTSI2SD) X(CVTTSS2SI) X(CVTTSD2SI)      \
 	X(CVTSS2SI) X(CVTSD2SI) X(CVTSS2SD) X(CVTSD2SS) X(CVTPS2PD) X(CVTPD2PS) X(CVTDQ2PS)        \
 	X(CVTPS2DQ) X(CVTTPS2DQ) X(CVTDQ2PD) X(CVTTPD2DQ) X(CVTPD2DQ)                             
+/* sse.c: the packed-integer operation mnem (PSHUFD/LW/HW with imm) on two
+ * 16-byte values, a = a op b; false if mnem is not one. mmx.c runs the MMX
+ * forms through it on the low 64 bits. */
+bool emu_sse_int_op(unsigned mnem, unsigned imm, uint8_t a[16], const uint8_t b[16]);
+/* mmx.c: the MMX forms (rows tagged DF_MMX), reached through emu_x_sse. */
+int emu_x_mmx(struct emu_cpu *, const struct emu_insn *) EMU_MUST;
 /* fpu.c: the device-not-available / SSE-enabled checks of SDM vol. 3 §2.5
  * table 2-2 and §13.1. */
 int emu_sse_check(struct emu_cpu *cpu) EMU_MUST;

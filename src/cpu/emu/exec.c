@@ -46,6 +46,7 @@ static const emu_handler handlers[M_COUNT] = {
 	[M_LMSW] = emu_x_system, [M_SMSW] = emu_x_system, [M_RDTSC] = emu_x_system,
 	[M_RDTSCP] = emu_x_system, [M_SWAPGS] = emu_x_system, [M_FENCE] = emu_x_system,
 	[M_CLFLUSH] = emu_x_system,
+	[M_STAC] = emu_x_pkey, [M_CLAC] = emu_x_pkey, [M_RDPKRU] = emu_x_pkey, [M_WRPKRU] = emu_x_pkey,
 	[M_FPU] = emu_x_fpu, [M_FWAIT] = emu_x_fpu, [M_FXSAVE] = emu_x_fpu, [M_FXRSTOR] = emu_x_fpu,
 	[M_LDMXCSR] = emu_x_fpu, [M_STMXCSR] = emu_x_fpu,
 	[M_CMC] = emu_x_flagop, [M_CLC] = emu_x_flagop, [M_STC] = emu_x_flagop, [M_CLD] = emu_x_flagop,

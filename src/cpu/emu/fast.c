@@ -27,11 +27,6 @@ static inline const struct emu_block_op *op_of(const struct emu_insn *in)
 	return (const struct emu_block_op *)(const void *)((const char *)in - offsetof(struct emu_block_op, in));
 }
 
-static inline bool canonical(uint64_t a)
-{
-	return (uint64_t)(((int64_t)(a << 16)) >> 16) == a;
-}
-
 /* The host address of w bytes at linear lin when the TLB maps them inside
  * one page for this kind of access; NULL sends the caller to the slow path. */
 static inline uint8_t *tlb_host(struct emu_cpu *cpu, uint64_t lin, unsigned w, unsigned kind)
@@ -39,8 +34,7 @@ static inline uint8_t *tlb_host(struct emu_cpu *cpu, uint64_t lin, unsigned w, u
 	if ((lin & 0xfff) + w > 4096)
 		return NULL;
 	const struct emu_tlb_entry *e = &cpu->tlb.e[kind][(lin >> 12) & (EMU_TLB_SIZE - 1)];
-	uint64_t tag = (lin & ~0xfffULL) | EMU_TLB_VALID | (cpu->cpl == 3 ? EMU_TLB_USER : 0);
-	return e->tag == tag ? (uint8_t *)(uintptr_t)(lin + e->addend) : NULL;
+	return e->tag == emu_tlb_tag(cpu, lin, kind) ? (uint8_t *)(uintptr_t)(lin + e->addend) : NULL;
 }
 
 static inline uint64_t load_w(const uint8_t *h, unsigned w)
@@ -433,7 +427,7 @@ static int f_pop_r(struct emu_cpu *cpu, const struct emu_insn *in)
  * must be canonical (#GP(0) before anything changes). */
 static inline int target_ok(struct emu_cpu *cpu, uint64_t t)
 {
-	return canonical(t) ? EMU_OK : emu_gp(cpu, 0);
+	return emu_canonical(t) ? EMU_OK : emu_gp(cpu, 0);
 }
 
 static inline int jump64(struct emu_cpu *cpu, uint64_t t)

@@ -178,6 +178,14 @@ static unsigned tag_of(const uint8_t *r)
 	return (mant >> 63) ? 0 : 2;
 }
 
+void emu_fpu_tags_valid(struct emu_fpu *f)
+{
+	uint16_t ftw = 0;
+	for (unsigned i = 0; i < 8; i++)
+		ftw |= (uint16_t)(tag_of(f->st[i]) << (2 * i));
+	f->ftw = ftw;
+}
+
 /* FNSAVE/FRSTOR: the environment, then ST(0)..ST(7) as 80-bit values. */
 static int fsave(struct emu_cpu *cpu, const struct emu_insn *in)
 {

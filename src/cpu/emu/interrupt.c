@@ -173,6 +173,10 @@ static int deliver_prot(struct emu_cpu *cpu, unsigned vector, bool soft, bool ha
 	if (lm)
 		cpu->gpr[RSP] &= ~0xfULL; /* SDM vol. 3 §6.14.2: the frame is 16-byte aligned */
 	cpu->cpl = (uint8_t)new_cpl;
+	/* the handler's CS first: from compatibility mode the frame is pushed
+	 * in 64-bit mode (with a NULL SS), not through the 32-bit SS */
+	EMU_TRY(emu_desc_set_accessed(cpu, sel, &cs));
+	emu_set_cs(cpu, sel, &cs.seg, new_cpl);
 	if (lm || inner) {
 		EMU_TRY(emu_push(cpu, w, old_ss));
 		EMU_TRY(emu_push(cpu, w, old_sp));
@@ -182,8 +186,6 @@ static int deliver_prot(struct emu_cpu *cpu, unsigned vector, bool soft, bool ha
 	EMU_TRY(emu_push(cpu, w, ret_rip));
 	if (has_error)
 		EMU_TRY(emu_push(cpu, w, error));
-	EMU_TRY(emu_desc_set_accessed(cpu, sel, &cs));
-	emu_set_cs(cpu, sel, &cs.seg, new_cpl);
 	flags &= ~(uint64_t)(FL_TF | FL_NT | FL_RF | FL_VM);
 	if (!trap)
 		flags &= ~(uint64_t)FL_IF;

@@ -1,9 +1,12 @@
-/* Local APIC (SDM vol. 3 chapter 10, xAPIC): ID, TPR/PPR, IRR/ISR/EOI,
+/* Local APIC (SDM vol. 3 chapter 10): ID, TPR/PPR, IRR/ISR/EOI,
  * spurious-vector register, LVT registers, the timer (one-shot and
- * periodic, from the host monotonic clock at a 100 MHz bus clock) and the
- * ICR: fixed and lowest-priority IPIs, INIT and STARTUP (SDM §8.4.4 MP
- * initialization). All vCPUs run on one thread (emu_engine.c), so an IPI
- * may write straight into the target's state. */
+ * periodic, from the host monotonic clock at a 100 MHz bus clock, and
+ * TSC-deadline, §10.5.4.1) and the ICR: fixed and lowest-priority IPIs,
+ * INIT and STARTUP (SDM §8.4.4 MP initialization). xAPIC mode is memory-
+ * mapped; x2APIC mode (§10.12) has the same registers as MSRs, a 64-bit
+ * ICR, SELF IPI, 32-bit IDs (= the vCPU index) and a derived LDR. All vCPUs
+ * run on one thread (emu_engine.c), so an IPI may write straight into the
+ * target's state. */
 #include <time.h>
 
 #include "emu.h"
@@ -21,6 +24,23 @@ enum {
 };
 
 #define LVT_MASKED (1u << 16)
+#define LVT_TIMER_MODE(v) (((v) >> 17) & 3) /* 0 one-shot, 1 periodic, 2 TSC-deadline */
+#define TIMER_DEADLINE 2
+
+#define BASE_BSP (1u << 8)
+#define BASE_EXTD (1u << 10) /* x2APIC mode */
+#define BASE_EN (1u << 11)
+
+static bool x2apic(const struct emu_cpu *cpu)
+{
+	return cpu->apic_base & BASE_EXTD;
+}
+
+/* The logical x2APIC ID: cluster in 31:16, one bit of 15:0 (§10.12.10.2). */
+static uint32_t x2apic_ldr(uint32_t id)
+{
+	return ((id >> 4) << 16) | (1u << (id & 0xf));
+}
 
 void emu_lapic_reset(struct emu_cpu *cpu)
 {
@@ -31,7 +51,9 @@ void emu_lapic_reset(struct emu_cpu *cpu)
 
 bool emu_lapic_claims(const struct emu_cpu *cpu, uint64_t gpa)
 {
-	return (cpu->apic_base & (1u << 11)) && (gpa & ~0xfffULL) == (cpu->apic_base & 0xffffff000ULL);
+	/* x2APIC mode has no memory-mapped interface (§10.12.1.2) */
+	return (cpu->apic_base & (BASE_EN | BASE_EXTD)) == BASE_EN &&
+	       (gpa & ~0xfffULL) == (cpu->apic_base & 0xffffff000ULL);
 }
 
 static int highest(const uint32_t *bits)
@@ -65,7 +87,7 @@ static uint64_t host_ns(void)
 
 static uint32_t timer_current(const struct emu_lapic *l)
 {
-	if (!l->timer_armed || l->timer_initial == 0)
+	if (!l->timer_armed || l->timer_initial == 0 || LVT_TIMER_MODE(l->lvt_timer) == TIMER_DEADLINE)
 		return 0;
 	uint64_t period = timer_period_ns(l);
 	uint64_t el = host_ns() - l->timer_start;
@@ -104,6 +126,19 @@ void emu_lapic_accept(struct emu_cpu *cpu, unsigned vector)
 uint64_t emu_lapic_poll_timer(struct emu_cpu *cpu, uint64_t now)
 {
 	struct emu_lapic *l = &cpu->lapic;
+	if (LVT_TIMER_MODE(l->lvt_timer) == TIMER_DEADLINE) {
+		/* fires once the TSC reaches the deadline, then disarms; the TSC
+		 * counts host nanoseconds (emu_tsc), so the wait is the difference */
+		if (!l->tsc_deadline)
+			return UINT64_MAX;
+		uint64_t tsc = emu_tsc(cpu);
+		if (tsc < l->tsc_deadline)
+			return l->tsc_deadline - tsc;
+		if (!(l->lvt_timer & LVT_MASKED))
+			emu_lapic_set_irr(cpu, l->lvt_timer & 0xff);
+		l->tsc_deadline = 0;
+		return UINT64_MAX;
+	}
 	if (!l->timer_armed || l->timer_initial == 0)
 		return UINT64_MAX;
 	uint64_t period = timer_period_ns(l);
@@ -121,6 +156,14 @@ uint64_t emu_lapic_poll_timer(struct emu_cpu *cpu, uint64_t now)
 
 bool emu_lapic_match(const struct emu_cpu *t, uint32_t dest, bool logical)
 {
+	if (x2apic(t)) { /* §10.12.9, §10.12.10.2: 0xffffffff broadcasts */
+		if (dest == 0xffffffff)
+			return true;
+		if (!logical)
+			return dest == t->lapic.id;
+		uint32_t ldr = x2apic_ldr(t->lapic.id);
+		return (ldr >> 16) == (dest >> 16) && (ldr & dest & 0xffff);
+	}
 	if (!logical)
 		return dest == 0xff || dest == t->lapic.id;
 	if (dest == 0xff)
@@ -168,7 +211,7 @@ static void send_ipi(struct emu_cpu *cpu)
 	unsigned vector = l->icr_lo & 0xff, mode = (l->icr_lo >> 8) & 7;
 	bool logical = l->icr_lo & (1u << 11), assert_ = l->icr_lo & (1u << 14);
 	unsigned shorthand = (l->icr_lo >> 18) & 3;
-	uint32_t dest = l->icr_hi >> 24;
+	uint32_t dest = x2apic(cpu) ? l->icr_hi : l->icr_hi >> 24;
 	unsigned n = emu_machine_ncpus(cpu->mach);
 	for (unsigned i = 0; i < n; i++) {
 		struct emu_cpu *t = emu_machine_cpu(cpu->mach, i);
@@ -194,11 +237,11 @@ uint32_t emu_lapic_read(struct emu_cpu *cpu, uint32_t off)
 	if (off >= APIC_IRR && off < APIC_IRR + 0x80)
 		return l->irr[(off - APIC_IRR) / 16];
 	switch (off) {
-	case APIC_ID: return l->id << 24;
+	case APIC_ID: return x2apic(cpu) ? l->id : l->id << 24;
 	case APIC_VER: return 0x00050014; /* version 0x14, 6 LVT entries */
 	case APIC_TPR: return l->tpr;
 	case APIC_PPR: return ppr(l);
-	case APIC_LDR: return l->ldr;
+	case APIC_LDR: return x2apic(cpu) ? x2apic_ldr(l->id) : l->ldr;
 	case APIC_DFR: return l->dfr;
 	case APIC_SVR: return l->svr;
 	case APIC_ESR: return l->esr;
@@ -246,13 +289,24 @@ void emu_lapic_write(struct emu_cpu *cpu, uint32_t off, uint32_t v)
 	case APIC_ESR: l->esr = 0; break;
 	case APIC_ICR_LO: l->icr_lo = v; send_ipi(cpu); break;
 	case APIC_ICR_HI: l->icr_hi = v & 0xff000000; break;
-	case APIC_LVT_TIMER: l->lvt_timer = (v & 0x700ff) | (software_off ? LVT_MASKED : 0); break;
+	case APIC_LVT_TIMER: {
+		uint32_t old = l->lvt_timer;
+		l->lvt_timer = (v & 0x700ff) | (software_off ? LVT_MASKED : 0);
+		/* entering or leaving TSC-deadline mode disarms the timer (§10.5.4.1) */
+		if ((LVT_TIMER_MODE(old) == TIMER_DEADLINE) != (LVT_TIMER_MODE(l->lvt_timer) == TIMER_DEADLINE)) {
+			l->tsc_deadline = 0;
+			l->timer_armed = false;
+		}
+		break;
+	}
 	case APIC_LVT_THERMAL: l->lvt_thermal = v & 0x107ff; break;
 	case APIC_LVT_PERF: l->lvt_perf = v & 0x107ff; break;
 	case APIC_LVT_LINT0: l->lvt_lint0 = v & 0x1a7ff; break;
 	case APIC_LVT_LINT1: l->lvt_lint1 = v & 0x1a7ff; break;
 	case APIC_LVT_ERROR: l->lvt_error = v & 0x100ff; break;
 	case APIC_TIMER_INIT:
+		if (LVT_TIMER_MODE(l->lvt_timer) == TIMER_DEADLINE)
+			break; /* ignored in TSC-deadline mode */
 		l->timer_initial = v;
 		l->timer_start = host_ns();
 		l->timer_armed = v != 0;
@@ -260,4 +314,104 @@ void emu_lapic_write(struct emu_cpu *cpu, uint32_t off, uint32_t v)
 	case APIC_TIMER_DIV: l->timer_divide = v & 0xb; break;
 	default: break;
 	}
+}
+
+int emu_lapic_set_base(struct emu_cpu *cpu, uint64_t v)
+{
+	/* base (MAXPHYADDR 40), EN, EXTD; BSP is read-only */
+	if (v & ~(0xfffffff000ULL | BASE_EN | BASE_EXTD | BASE_BSP))
+		return emu_gp(cpu, 0);
+	/* §10.12.5 figure 10-27: EXTD without EN is invalid; x2APIC is left
+	 * only to disabled, and entered only from xAPIC */
+	bool en = v & BASE_EN, ex = v & BASE_EXTD;
+	bool was_en = cpu->apic_base & BASE_EN, was_ex = cpu->apic_base & BASE_EXTD;
+	if ((ex && !en) || (was_ex && en && !ex) || (!was_en && en && ex))
+		return emu_gp(cpu, 0);
+	cpu->apic_base = (v & ~(uint64_t)BASE_BSP) | (cpu->apic_base & BASE_BSP);
+	if (ex && !was_ex)
+		cpu->lapic.id = cpu->index; /* the x2APIC ID is the initial APIC ID */
+	if (was_en && !en)
+		emu_lapic_reset(cpu); /* disabled: the APIC returns to its reset state (§10.4.3) */
+	emu_tlb_flush(cpu);   /* the APIC page may have moved or gone */
+	return EMU_OK;
+}
+
+enum { MSR_TSC_DEADLINE = 0x6e0, X2APIC_ICR = 0x830, X2APIC_SELF_IPI = 0x83f };
+
+/* x2APIC MSR idx names the xAPIC register at offset (idx - 0x800) << 4
+ * (§10.12.1.2 table 10-6). Is it one that RDMSR may read? */
+static bool x2apic_readable(uint32_t idx)
+{
+	switch (idx) {
+	case 0x802: case 0x803: case 0x808: case 0x80a: case 0x80d: case 0x80f: case 0x828:
+	case 0x830: case 0x832: case 0x833: case 0x834: case 0x835: case 0x836: case 0x837:
+	case 0x838: case 0x839: case 0x83e:
+		return true;
+	default:
+		return idx >= 0x810 && idx <= 0x827; /* ISR, TMR, IRR */
+	}
+}
+
+int emu_lapic_rdmsr(struct emu_cpu *cpu, uint32_t idx, uint64_t *v)
+{
+	struct emu_lapic *l = &cpu->lapic;
+	if (idx == MSR_TSC_DEADLINE) { /* reads 0 outside TSC-deadline mode */
+		*v = LVT_TIMER_MODE(l->lvt_timer) == TIMER_DEADLINE ? l->tsc_deadline : 0;
+		return EMU_OK;
+	}
+	if (!x2apic(cpu) || !x2apic_readable(idx))
+		return emu_gp(cpu, 0);
+	if (idx == X2APIC_ICR)
+		*v = (uint64_t)l->icr_hi << 32 | l->icr_lo;
+	else
+		*v = emu_lapic_read(cpu, (idx - 0x800) << 4);
+	return EMU_OK;
+}
+
+int emu_lapic_wrmsr(struct emu_cpu *cpu, uint32_t idx, uint64_t v)
+{
+	struct emu_lapic *l = &cpu->lapic;
+	if (idx == MSR_TSC_DEADLINE) { /* ignored outside TSC-deadline mode */
+		if (LVT_TIMER_MODE(l->lvt_timer) == TIMER_DEADLINE) {
+			l->tsc_deadline = v; /* 0 disarms; a past deadline fires at once */
+			cpu->irq_poll = true;
+			cpu->block_stop = true;
+		}
+		return EMU_OK;
+	}
+	if (!x2apic(cpu))
+		return emu_gp(cpu, 0);
+	if (idx == X2APIC_ICR) {
+		l->icr_hi = (uint32_t)(v >> 32);
+		emu_lapic_write(cpu, APIC_ICR_LO, (uint32_t)v);
+		return EMU_OK;
+	}
+	if (v >> 32)
+		return emu_gp(cpu, 0); /* reserved bits */
+	uint32_t off = (idx - 0x800) << 4;
+	switch (idx) {
+	case 0x808: /* TPR */
+		if (v & ~0xffULL)
+			return emu_gp(cpu, 0);
+		break;
+	case 0x80b: /* EOI and ESR take only 0 */
+	case 0x828:
+		if (v)
+			return emu_gp(cpu, 0);
+		break;
+	case 0x80f: case 0x832: case 0x833: case 0x834: case 0x835: case 0x836: case 0x837:
+	case 0x838: case 0x83e:
+		break;
+	case X2APIC_SELF_IPI: /* a fixed, edge-triggered IPI to this APIC */
+		if (v & ~0xffULL)
+			return emu_gp(cpu, 0);
+		emu_lapic_set_irr(cpu, (unsigned)v);
+		cpu->irq_poll = true;
+		cpu->block_stop = true;
+		return EMU_OK;
+	default: /* read-only (ID, VER, LDR, PPR, ISR, TMR, IRR, current count) or reserved */
+		return emu_gp(cpu, 0);
+	}
+	emu_lapic_write(cpu, off, (uint32_t)v);
+	return EMU_OK;
 }

@@ -1,5 +1,6 @@
-/* The local APIC model of one vCPU (SDM vol. 3 chapter 10), xAPIC mode,
- * memory-mapped at IA32_APIC_BASE (default 0xfee00000). */
+/* The local APIC model of one vCPU (SDM vol. 3 chapter 10): xAPIC mode,
+ * memory-mapped at IA32_APIC_BASE (default 0xfee00000), and x2APIC mode
+ * (§10.12), its registers as MSRs 0x800-0x8ff. */
 #ifndef VMON_CPU_EMU_LAPIC_H
 #define VMON_CPU_EMU_LAPIC_H
 
@@ -16,6 +17,7 @@ struct emu_lapic {
 	uint32_t timer_initial, timer_divide;
 	uint64_t timer_start;   /* host ns when the count was loaded */
 	bool timer_armed;
+	uint64_t tsc_deadline;  /* IA32_TSC_DEADLINE; 0: disarmed (§10.5.4.1) */
 	uint32_t irr[8], isr[8], tmr[8];
 };
 
@@ -33,7 +35,18 @@ uint64_t emu_lapic_poll_timer(struct emu_cpu *cpu, uint64_t now_ns);
 int emu_lapic_pending(const struct emu_cpu *cpu);
 void emu_lapic_accept(struct emu_cpu *cpu, unsigned vector);
 void emu_lapic_set_irr(struct emu_cpu *cpu, unsigned vector);
-/* Does this local APIC accept destination dest (physical or logical)? */
+/* Does this local APIC accept destination dest (physical or logical)? An
+ * APIC in x2APIC mode reads dest as a 32-bit x2APIC destination. */
 bool emu_lapic_match(const struct emu_cpu *t, uint32_t dest, bool logical);
+/* WRMSR IA32_APIC_BASE: the legal EN/EXTD transitions (§10.12.5), else #GP. */
+int emu_lapic_set_base(struct emu_cpu *cpu, uint64_t v);
+/* The MSRs of the x2APIC (0x800-0x8ff) and IA32_TSC_DEADLINE (0x6e0). */
+static inline bool emu_lapic_msr(uint32_t idx)
+{
+	return idx == 0x6e0 || (idx >= 0x800 && idx <= 0x8ff);
+}
+/* RDMSR/WRMSR of one of them: EMU_OK, or #GP(0) raised. */
+int emu_lapic_rdmsr(struct emu_cpu *cpu, uint32_t idx, uint64_t *v);
+int emu_lapic_wrmsr(struct emu_cpu *cpu, uint32_t idx, uint64_t v);
 
 #endif

@@ -11,12 +11,6 @@ static uint64_t lin_mask(const struct emu_cpu *cpu)
 	return emu_long_mode(cpu) ? ~0ULL : 0xffffffffULL;
 }
 
-static uint64_t tlb_tag(const struct emu_cpu *cpu, uint64_t lin, unsigned acc)
-{
-	bool user = cpu->cpl == 3 && !(acc & ACC_SUPER);
-	return (lin & ~0xfffULL) | EMU_TLB_VALID | (user ? EMU_TLB_USER : 0);
-}
-
 /* Translates the page of lin for acc and, when it is ordinary RAM, caches
  * it. *host is NULL for MMIO pages. */
 static int page_lookup(struct emu_cpu *cpu, uint64_t lin, unsigned acc, uint64_t *gpa, uint8_t **host)
@@ -24,7 +18,7 @@ static int page_lookup(struct emu_cpu *cpu, uint64_t lin, unsigned acc, uint64_t
 	unsigned kind = acc & ACC_KIND;
 	unsigned idx = (unsigned)(lin >> 12) & (EMU_TLB_SIZE - 1);
 	struct emu_tlb_entry *e = &cpu->tlb.e[kind][idx];
-	uint64_t tag = tlb_tag(cpu, lin, acc);
+	uint64_t tag = emu_tlb_tag(cpu, lin, acc);
 	if (e->tag == tag) {
 		*host = (uint8_t *)(uintptr_t)(lin + e->addend);
 		*gpa = 0;
@@ -96,7 +90,7 @@ int emu_lin_read(struct emu_cpu *cpu, uint64_t lin, unsigned size, void *out, un
 	unsigned off = (unsigned)(lin & 0xfff);
 	const struct emu_tlb_entry *e = &cpu->tlb.e[acc & ACC_KIND][idx];
 	if (off + size <= 4096) {
-		if (e->tag == tlb_tag(cpu, lin, acc)) {
+		if (e->tag == emu_tlb_tag(cpu, lin, acc)) {
 			memcpy(out, (const void *)(uintptr_t)(lin + e->addend), size);
 			return EMU_OK;
 		}
@@ -129,7 +123,7 @@ int emu_lin_write(struct emu_cpu *cpu, uint64_t lin, unsigned size, const void *
 	unsigned off = (unsigned)(lin & 0xfff);
 	const struct emu_tlb_entry *e = &cpu->tlb.e[ACC_WRITE][idx];
 	if (off + size <= 4096) {
-		if (e->tag == tlb_tag(cpu, lin, acc)) {
+		if (e->tag == emu_tlb_tag(cpu, lin, acc)) {
 			uintptr_t h = (uintptr_t)(lin + e->addend);
 			emu_smc_note(cpu, h, size);
 			memcpy((void *)h, in, size);
@@ -152,11 +146,6 @@ int emu_lin_write(struct emu_cpu *cpu, uint64_t lin, unsigned size, const void *
 	return EMU_OK;
 }
 
-static bool canonical(uint64_t a)
-{
-	return (uint64_t)(((int64_t)(a << 16)) >> 16) == a;
-}
-
 static int seg_fault(struct emu_cpu *cpu, unsigned seg)
 {
 	return emu_raise(cpu, seg == SEG_SS ? EXC_SS : EXC_GP, true, 0);
@@ -169,7 +158,7 @@ int emu_seg_linear(struct emu_cpu *cpu, unsigned seg, uint64_t off, unsigned siz
 	if (emu_code64(cpu)) {
 		uint64_t base = (seg == SEG_FS || seg == SEG_GS) ? s->base : 0;
 		uint64_t a = base + off;
-		if (!canonical(a) || !canonical(a + size - 1))
+		if (!emu_canonical(a) || !emu_canonical(a + size - 1))
 			return seg_fault(cpu, seg);
 		*lin = a;
 		return EMU_OK;
@@ -237,7 +226,7 @@ const uint8_t *emu_fetch_peek(struct emu_cpu *cpu, uint64_t off)
 	if ((lin & 0xfff) > 4096 - 16)
 		return NULL;
 	const struct emu_tlb_entry *e = &cpu->tlb.e[ACC_FETCH][(lin >> 12) & (EMU_TLB_SIZE - 1)];
-	if (e->tag != tlb_tag(cpu, lin, ACC_FETCH))
+	if (e->tag != emu_tlb_tag(cpu, lin, ACC_FETCH))
 		return NULL;
 	return (const uint8_t *)(uintptr_t)(lin + e->addend);
 }
@@ -245,9 +234,9 @@ const uint8_t *emu_fetch_peek(struct emu_cpu *cpu, uint64_t off)
 const uint8_t *emu_fetch_host(struct emu_cpu *cpu, uint64_t lin)
 {
 	const struct emu_tlb_entry *e = &cpu->tlb.e[ACC_FETCH][(lin >> 12) & (EMU_TLB_SIZE - 1)];
-	if (e->tag == tlb_tag(cpu, lin, ACC_FETCH))
+	if (e->tag == emu_tlb_tag(cpu, lin, ACC_FETCH))
 		return (const uint8_t *)(uintptr_t)(lin + e->addend);
-	if (emu_code64(cpu) && !canonical(lin))
+	if (emu_code64(cpu) && !emu_canonical(lin))
 		return NULL;
 	/* A failed walk must leave no trace: the slow path repeats it and
 	 * raises the fault itself. */
@@ -267,7 +256,7 @@ int emu_fetch(struct emu_cpu *cpu, uint64_t off, uint8_t *buf, unsigned max, uns
 	*got = 0;
 	if (emu_code64(cpu)) {
 		lin = off;
-		if (!canonical(lin))
+		if (!emu_canonical(lin))
 			return emu_gp(cpu, 0);
 	} else {
 		off &= 0xffffffffULL;

@@ -1,7 +1,9 @@
 /* The soft MMU: page walks for 32-bit, PAE and 4-level paging (SDM vol. 3
- * chapter 4) with accessed/dirty updates and U/S, R/W, NX and CR0.WP checks,
- * the software TLB's invalidation, and physical accesses (RAM through
- * guest_mem_ptr(), the local APIC, everything else as MMIO on the io bus). */
+ * chapter 4) with accessed/dirty updates and the access rights of §4.6
+ * (U/S, R/W, NX, CR0.WP, SMEP, SMAP, protection keys), the software TLB's
+ * invalidation, the SMAP/PKU instructions (STAC, CLAC, RDPKRU, WRPKRU), and
+ * physical accesses (RAM through guest_mem_ptr(), the local APIC,
+ * everything else as MMIO on the io bus). */
 #include <string.h>
 
 #include "emu.h"
@@ -14,6 +16,7 @@
 #define PTE_D 0x40ULL
 #define PTE_PS 0x80ULL
 #define PTE_NX (1ULL << 63)
+#define PTE_PKEY_SHIFT 59 /* bits 62:59: the protection key (4-level paging, §4.6.2) */
 
 /* MAXPHYADDR is 40 (CPUID 0x80000008): address bits 40-51 are reserved. */
 #define PHYS_ADDR_MASK 0x000000fffffff000ULL
@@ -24,6 +27,7 @@
 #define PF_U 0x4u
 #define PF_RSVD 0x8u
 #define PF_ID 0x10u
+#define PF_PK 0x20u
 
 void emu_tlb_flush(struct emu_cpu *cpu)
 {
@@ -80,6 +84,47 @@ static int page_fault(struct emu_cpu *cpu, uint64_t lin, uint32_t err)
 	return emu_raise(cpu, EXC_PF, true, err);
 }
 
+/* SDM vol. 3 §4.6.1 (access rights) and §4.6.2 (protection keys): the rights
+ * of a translation with combined R/W (w), U/S (u) and XD (nx) bits and
+ * protection key key (-1: none) against an access. */
+uint32_t emu_page_access_denied(const struct emu_cpu *cpu, unsigned acc, bool w, bool u, bool nx, int key)
+{
+	unsigned kind = acc & ACC_KIND;
+	bool user = cpu->cpl == 3 && !(acc & ACC_SUPER);
+	bool wp = cpu->cr0 & X86_CR0_WP;
+	bool deny = false, pk = false;
+	if (user) {
+		deny = !u || (kind == ACC_WRITE && !w);
+	} else {
+		if (kind == ACC_WRITE && !w && wp)
+			deny = true;
+		/* a supervisor access to a user page: SMEP forbids fetches;
+		 * SMAP forbids data accesses, but explicit ones with EFLAGS.AC */
+		if (u && kind == ACC_FETCH && (cpu->cr4 & EMU_CR4_SMEP))
+			deny = true;
+		if (u && kind != ACC_FETCH && (cpu->cr4 & EMU_CR4_SMAP) &&
+		    ((acc & ACC_SUPER) || !(cpu->rflags & FL_AC)))
+			deny = true;
+	}
+	if (kind == ACC_FETCH && nx)
+		deny = true;
+	/* PKRU governs data accesses to user pages, from either privilege,
+	 * and IA32_PKRS (PKS) those to supervisor pages; WD stops supervisor
+	 * writes only when CR0.WP is set */
+	uint32_t keys = 0;
+	if (u && (cpu->cr4 & EMU_CR4_PKE))
+		keys = cpu->pkru;
+	else if (!u && (cpu->cr4 & EMU_CR4_PKS))
+		keys = cpu->msr.pkrs;
+	if (key >= 0 && kind != ACC_FETCH && keys) {
+		bool ad = keys & (1u << (2 * key)), wd = keys & (2u << (2 * key));
+		pk = ad || (kind == ACC_WRITE && wd && (user || wp));
+	}
+	if (!deny && !pk)
+		return 0;
+	return PF_P | (pk ? PF_PK : 0);
+}
+
 struct walk_level {
 	uint64_t gpa;
 	uint64_t val;
@@ -94,7 +139,9 @@ int emu_translate(struct emu_cpu *cpu, uint64_t lin, unsigned acc, uint64_t *gpa
 		return EMU_OK;
 	}
 	bool nxe = cpu->efer & X86_EFER_NXE;
-	uint32_t err = (kind == ACC_WRITE ? PF_W : 0) | (user ? PF_U : 0) | (kind == ACC_FETCH && nxe ? PF_ID : 0);
+	/* I/D is defined with XD (PAE paging, NXE) or SMEP (SDM vol. 3 §4.7) */
+	bool id = kind == ACC_FETCH && ((nxe && (cpu->cr4 & X86_CR4_PAE)) || (cpu->cr4 & EMU_CR4_SMEP));
+	uint32_t err = (kind == ACC_WRITE ? PF_W : 0) | (user ? PF_U : 0) | (id ? PF_ID : 0);
 	struct walk_level lv[4];
 	unsigned n = 0, esize;
 	uint64_t page_mask; /* offset bits inside the final page */
@@ -174,12 +221,11 @@ int emu_translate(struct emu_cpu *cpu, uint64_t lin, unsigned acc, uint64_t *gpa
 		u = u && (lv[i].val & PTE_U);
 		nx = nx || (esize == 8 && nxe && (lv[i].val & PTE_NX));
 	}
-	if (user && !u)
-		return page_fault(cpu, lin, err | PF_P);
-	if (kind == ACC_WRITE && !w && (user || (cpu->cr0 & X86_CR0_WP)))
-		return page_fault(cpu, lin, err | PF_P);
-	if (kind == ACC_FETCH && nx)
-		return page_fault(cpu, lin, err | PF_P);
+	/* protection keys exist in 4-level paging only; the leaf holds the key */
+	int key = emu_long_mode(cpu) ? (int)((lv[n - 1].val >> PTE_PKEY_SHIFT) & 0xf) : -1;
+	uint32_t deny = emu_page_access_denied(cpu, acc, w, u, nx, key);
+	if (deny)
+		return page_fault(cpu, lin, err | deny);
 
 	if (page_mask > 0xfff)
 		cpu->tlb.has_large = true;
@@ -190,6 +236,40 @@ int emu_translate(struct emu_cpu *cpu, uint64_t lin, unsigned acc, uint64_t *gpa
 		entry_set_bits(cpu, lv[i].gpa, esize, lv[i].val, bits);
 	}
 	return EMU_OK;
+}
+
+/* STAC/CLAC (SDM vol. 2: #UD above CPL 0 and in virtual-8086 mode) and
+ * RDPKRU/WRPKRU (#UD without CR4.PKE, #GP(0) unless ECX, and for WRPKRU
+ * EDX, are 0; any CPL). */
+int emu_x_pkey(struct emu_cpu *cpu, const struct emu_insn *in)
+{
+	switch (in->mnem) {
+	case M_STAC:
+	case M_CLAC:
+		if (emu_vm86(cpu) || (emu_prot_mode(cpu) && cpu->cpl != 0))
+			return emu_ud(cpu);
+		if (in->mnem == M_STAC)
+			cpu->rflags |= FL_AC;
+		else
+			cpu->rflags &= ~(uint64_t)FL_AC;
+		return EMU_OK;
+	case M_RDPKRU:
+		if (!(cpu->cr4 & EMU_CR4_PKE))
+			return emu_ud(cpu);
+		if ((uint32_t)cpu->gpr[RCX])
+			return emu_gp(cpu, 0);
+		emu_reg_set(cpu, in, RAX, 4, cpu->pkru);
+		emu_reg_set(cpu, in, RDX, 4, 0);
+		return EMU_OK;
+	default: /* WRPKRU */
+		if (!(cpu->cr4 & EMU_CR4_PKE))
+			return emu_ud(cpu);
+		if ((uint32_t)cpu->gpr[RCX] || (uint32_t)cpu->gpr[RDX])
+			return emu_gp(cpu, 0);
+		cpu->pkru = (uint32_t)cpu->gpr[RAX];
+		emu_tlb_flush(cpu); /* the TLB holds rights checked against PKRU */
+		return EMU_OK;
+	}
 }
 
 /* One access of 1, 2, 4 or 8 bytes that is not RAM. */

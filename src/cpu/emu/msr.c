@@ -24,7 +24,7 @@ enum {
 	MSR_PERFEVTSEL0 = 0x186, MSR_PERFEVTSEL1 = 0x187, MSR_MISC_ENABLE = 0x1a0,
 	MSR_MTRR_PHYS_BASE0 = 0x200, MSR_MTRR_PHYS_MASK7 = 0x20f, MSR_MTRR_FIX64K_00000 = 0x250,
 	MSR_MTRR_FIX16K_80000 = 0x258, MSR_MTRR_FIX16K_A0000 = 0x259, MSR_MTRR_FIX4K_C0000 = 0x268,
-	MSR_MTRR_FIX4K_F8000 = 0x26f, MSR_PAT = 0x277, MSR_MTRR_DEF_TYPE = 0x2ff,
+	MSR_MTRR_FIX4K_F8000 = 0x26f, MSR_PAT = 0x277, MSR_MTRR_DEF_TYPE = 0x2ff, MSR_PKRS = 0x6e1,
 	MSR_EFER = 0xc0000080, MSR_STAR = 0xc0000081, MSR_LSTAR = 0xc0000082, MSR_CSTAR = 0xc0000083,
 	MSR_FMASK = 0xc0000084, MSR_FS_BASE = 0xc0000100, MSR_GS_BASE = 0xc0000101,
 	MSR_KERNEL_GS_BASE = 0xc0000102, MSR_TSC_AUX = 0xc0000103,
@@ -94,6 +94,7 @@ void emu_msr_reset(struct emu_cpu *cpu)
 	m->pat = 0x0007040600070406ULL;
 	m->misc_enable = MISC_ENABLE_RESET;
 	m->mcg_status = 0;
+	m->pkrs = 0;
 	m->mtrr_def = MTRR_DEF_E | MTRR_DEF_FE | MTRR_WB;
 	for (unsigned i = 0; i < 16; i++)
 		m->mtrr_var[i] = 0;
@@ -195,6 +196,8 @@ static int rdmsr(struct emu_cpu *cpu, uint32_t idx, uint64_t *v)
 		*v = cpu->msr.mtrr_var[idx - MSR_MTRR_PHYS_BASE0];
 		return EMU_OK;
 	}
+	if (emu_lapic_msr(idx))
+		return emu_lapic_rdmsr(cpu, idx, v);
 	switch (idx) {
 	case MSR_TSC: *v = emu_tsc(cpu); return EMU_OK;
 	case MSR_PLATFORM_ID: *v = 0; return EMU_OK; /* platform 0 (bits 52:50) */
@@ -217,6 +220,7 @@ static int rdmsr(struct emu_cpu *cpu, uint32_t idx, uint64_t *v)
 	case MSR_MISC_ENABLE: *v = cpu->msr.misc_enable; return EMU_OK;
 	case MSR_PAT: *v = cpu->msr.pat; return EMU_OK;
 	case MSR_MTRR_DEF_TYPE: *v = cpu->msr.mtrr_def; return EMU_OK;
+	case MSR_PKRS: *v = cpu->msr.pkrs; return EMU_OK;
 	case MSR_EFER: *v = cpu->efer; return EMU_OK;
 	case MSR_STAR: *v = cpu->msr.star; return EMU_OK;
 	case MSR_LSTAR: *v = cpu->msr.lstar; return EMU_OK;
@@ -236,16 +240,12 @@ static int wrmsr(struct emu_cpu *cpu, uint32_t idx, uint64_t v)
 {
 	if (fixed_index(idx) >= 0 || is_var_mtrr(idx) || idx == MSR_MTRR_DEF_TYPE)
 		return wrmsr_mtrr(cpu, idx, v);
+	if (emu_lapic_msr(idx))
+		return emu_lapic_wrmsr(cpu, idx, v);
 	switch (idx) {
 	case MSR_TSC: cpu->msr.tsc_offset += v - emu_tsc(cpu); return EMU_OK;
 	case MSR_TSC_ADJUST: cpu->msr.tsc_offset = v; return EMU_OK;
-	case MSR_APIC_BASE:
-		/* bit 8 (BSP) is read-only; x2APIC (bit 10) is not offered */
-		if (v & ~0xfffffff900ULL & ~0x100ULL)
-			return emu_gp(cpu, 0);
-		cpu->apic_base = (v & ~0x100ULL) | (cpu->apic_base & 0x100);
-		emu_tlb_flush(cpu);
-		return EMU_OK;
+	case MSR_APIC_BASE: return emu_lapic_set_base(cpu, v);
 	/* Software writes 0 here before CPUID to read the revision (SDM vol. 3
 	 * §10.11.7.1); there is no microcode to report. */
 	case MSR_BIOS_SIGN_ID: return EMU_OK;
@@ -288,6 +288,12 @@ static int wrmsr(struct emu_cpu *cpu, uint32_t idx, uint64_t v)
 		if (!pat_ok(v))
 			return emu_gp(cpu, 0);
 		cpu->msr.pat = v;
+		return EMU_OK;
+	case MSR_PKRS: /* bits 63:32 reserved (SDM vol. 4 table 2-2); cached rights change */
+		if (v >> 32)
+			return emu_gp(cpu, 0);
+		cpu->msr.pkrs = (uint32_t)v;
+		emu_tlb_flush(cpu);
 		return EMU_OK;
 	case MSR_EFER: return emu_set_efer(cpu, v);
 	case MSR_STAR: cpu->msr.star = v; return EMU_OK;

@@ -1,5 +1,6 @@
 /* SSE/SSE2 moves, logic and packed-integer operations on the XMM registers
- * (SDM vol. 1 chapters 10-11, vol. 2 instruction pages). Floating-point
+ * (SDM vol. 1 chapters 10-11, vol. 2 instruction pages); their MMX forms
+ * reuse the integer operations through emu_sse_int_op (mmx.c). Floating-point
  * arithmetic and conversions are in sse_fp.c: the PS/PD forms here are
  * bitwise or data movement. Legacy
  * (non-VEX) 128-bit memory operands must be 16-byte aligned, #GP(0)
@@ -215,6 +216,34 @@ static bool binop(unsigned mnem, union vec *a, const union vec *b)
 	return true;
 }
 
+/* PSHUFD/PSHUFLW/PSHUFHW: a = b with dwords or low/high words picked by imm. */
+static void pshuf(unsigned mnem, unsigned imm, union vec *a, const union vec *b)
+{
+	*a = *b;
+	for (unsigned i = 0; i < 4; i++) {
+		unsigned sel = (imm >> (2 * i)) & 3;
+		if (mnem == M_PSHUFD)
+			a->d[i] = b->d[sel];
+		else if (mnem == M_PSHUFLW)
+			a->w[i] = b->w[sel];
+		else
+			a->w[4 + i] = b->w[4 + sel];
+	}
+}
+
+bool emu_sse_int_op(unsigned mnem, unsigned imm, uint8_t a[16], const uint8_t b[16])
+{
+	union vec x, y;
+	memcpy(&x, a, 16);
+	memcpy(&y, b, 16);
+	if (mnem == M_PSHUFD || mnem == M_PSHUFLW || mnem == M_PSHUFHW)
+		pshuf(mnem, imm, &x, &y);
+	else if (!binop(mnem, &x, &y))
+		return false;
+	memcpy(a, &x, 16);
+	return true;
+}
+
 /* Moves between an XMM register and memory or another XMM register where
  * only part of the register is written (SDM MOVSS/MOVSD/MOVQ/MOVLPS...). */
 static int partial_move(struct emu_cpu *cpu, const struct emu_insn *in)
@@ -351,6 +380,8 @@ int emu_x_sse(struct emu_cpu *cpu, const struct emu_insn *in)
 {
 	union vec a, b;
 	uint64_t x;
+	if (in->flags & DF_MMX)
+		return emu_x_mmx(cpu, in);
 	if (in->flags & DF_SSE)
 		EMU_TRY(emu_sse_check(cpu));
 	if (in->mnem >= M_ADDPS && in->mnem <= M_CVTPD2DQ)
@@ -393,22 +424,11 @@ int emu_x_sse(struct emu_cpu *cpu, const struct emu_insn *in)
 	}
 	case M_PSHUFD:
 	case M_PSHUFLW:
-	case M_PSHUFHW: {
-		unsigned imm = (unsigned)in->imm & 0xff;
+	case M_PSHUFHW:
 		EMU_TRY(src(cpu, in, 1, &b));
-		a = b;
-		for (unsigned i = 0; i < 4; i++) {
-			unsigned sel = (imm >> (2 * i)) & 3;
-			if (in->mnem == M_PSHUFD)
-				a.d[i] = b.d[sel];
-			else if (in->mnem == M_PSHUFLW)
-				a.w[i] = b.w[sel];
-			else
-				a.w[4 + i] = b.w[4 + sel];
-		}
+		pshuf(in->mnem, (unsigned)in->imm & 0xff, &a, &b);
 		xset(cpu, in->reg, &a);
 		return EMU_OK;
-	}
 	case M_PEXTRW: /* the word selected by imm8[2:0], zero-extended */
 		xget(cpu, in->rm, &a);
 		emu_reg_set(cpu, in, in->reg, 4, a.w[in->imm & 7]);

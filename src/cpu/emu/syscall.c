@@ -1,12 +1,12 @@
-/* Fast system calls: SYSCALL/SYSRET (long mode, Intel semantics: #UD
- * outside 64-bit mode) and SYSENTER/SYSEXIT (SDM vol. 2). The segments
- * they load are fixed flat descriptors, not read from the GDT. */
+/* Fast system calls with the rules of the CPUID vendor (cpu->vendor_amd).
+ * AMD (APM vol. 3 SYSCALL, SYSRET, SYSENTER): SYSCALL/SYSRET in legacy
+ * protected mode, compatibility mode (to CSTAR) and 64-bit mode, SYSRET
+ * leaving a non-canonical RCX to fault at CPL 3; SYSENTER/SYSEXIT in legacy
+ * mode only. Intel (SDM vol. 2): SYSCALL/SYSRET in 64-bit mode only (#UD
+ * elsewhere), SYSRET #GP(0) at CPL 0 for a non-canonical RCX; SYSENTER/
+ * SYSEXIT in every protected mode, to 64-bit code in IA-32e mode. The
+ * segments they load are fixed flat descriptors, not read from the GDT. */
 #include "emu.h"
-
-static bool canonical(uint64_t a)
-{
-	return (uint64_t)(((int64_t)(a << 16)) >> 16) == a;
-}
 
 static struct x86_segment flat(unsigned type, unsigned dpl, bool l, bool db)
 {
@@ -22,41 +22,74 @@ static void set_flat_cs_ss(struct emu_cpu *cpu, uint16_t cs, uint16_t ss, unsign
 	cpu->seg[SEG_SS].selector = (uint16_t)((ss & ~3u) | cpl);
 }
 
-int emu_x_syscall(struct emu_cpu *cpu, const struct emu_insn *in)
+static int syscall_(struct emu_cpu *cpu, uint64_t f)
 {
-	uint64_t f = emu_flags_get(cpu);
-	switch (in->mnem) {
-	case M_SYSCALL: {
-		if (!emu_code64(cpu) || !(cpu->efer & X86_EFER_SCE))
-			return emu_ud(cpu);
-		uint16_t sel = (uint16_t)(cpu->msr.star >> 32);
+	/* #UD without EFER.SCE; Intel: outside 64-bit mode; AMD: in real mode
+	 * (where vmon does not run it) */
+	if (!(cpu->efer & X86_EFER_SCE) || !emu_prot_mode(cpu) || (!cpu->vendor_amd && !emu_code64(cpu)))
+		return emu_ud(cpu);
+	uint16_t sel = (uint16_t)(cpu->msr.star >> 32);
+	if (emu_long_mode(cpu)) {
+		/* from 64-bit mode to LSTAR, from compatibility mode to CSTAR;
+		 * always into 64-bit mode */
+		uint64_t target = emu_code64(cpu) ? cpu->msr.lstar : cpu->msr.cstar;
 		cpu->gpr[RCX] = cpu->next_rip;
 		cpu->gpr[R11] = f & ~(uint64_t)FL_RF;
 		set_flat_cs_ss(cpu, sel & 0xfffc, (uint16_t)(sel + 8), 0, true);
 		emu_flags_set(cpu, f & ~cpu->msr.fmask & ~(uint64_t)FL_RF);
-		cpu->next_rip = cpu->msr.lstar;
+		cpu->next_rip = target;
 		return EMU_OK;
 	}
-	case M_SYSRET: {
-		if (!emu_code64(cpu) || !(cpu->efer & X86_EFER_SCE))
-			return emu_ud(cpu);
-		if (cpu->cpl != 0)
-			return emu_gp(cpu, 0);
-		uint16_t sel = (uint16_t)(cpu->msr.star >> 48);
+	/* legacy mode: ECX = return EIP, EIP = STAR[31:0], VM IF RF cleared */
+	cpu->gpr[RCX] = cpu->next_rip & 0xffffffffULL;
+	set_flat_cs_ss(cpu, sel & 0xfffc, (uint16_t)(sel + 8), 0, false);
+	emu_flags_set(cpu, f & ~(uint64_t)(FL_VM | FL_IF | FL_RF));
+	cpu->next_rip = cpu->msr.star & 0xffffffffULL;
+	return EMU_OK;
+}
+
+static int sysret(struct emu_cpu *cpu, const struct emu_insn *in)
+{
+	if (!(cpu->efer & X86_EFER_SCE) || (!cpu->vendor_amd && !emu_code64(cpu)))
+		return emu_ud(cpu);
+	if (!emu_prot_mode(cpu) || cpu->cpl != 0)
+		return emu_gp(cpu, 0);
+	uint16_t sel = (uint16_t)(cpu->msr.star >> 48);
+	if (emu_long_mode(cpu)) {
+		/* REX.W: to 64-bit mode at RCX (AMD does not check it: a
+		 * non-canonical RCX faults at CPL 3 on the fetch; Intel: #GP(0)
+		 * here), else to compatibility mode at ECX; RFLAGS from R11 */
 		bool to64 = in->opsize == 8;
 		uint64_t rip = to64 ? cpu->gpr[RCX] : (cpu->gpr[RCX] & 0xffffffffULL);
-		if (to64 && !canonical(rip))
+		if (!cpu->vendor_amd && to64 && !emu_canonical(rip))
 			return emu_gp(cpu, 0);
-		set_flat_cs_ss(cpu, (uint16_t)(to64 ? sel + 16 : sel), (uint16_t)(sel + 8), 3, to64);
+		set_flat_cs_ss(cpu, (uint16_t)((to64 ? sel + 16 : sel) | 3), (uint16_t)(sel + 8), 3, to64);
 		emu_flags_set(cpu, (cpu->gpr[R11] & 0x3c7fd7) | X86_RFLAGS_FIXED);
 		cpu->next_rip = rip;
 		return EMU_OK;
 	}
+	/* legacy mode: to 32-bit code at ECX with IF set */
+	set_flat_cs_ss(cpu, (uint16_t)(sel | 3), (uint16_t)(sel + 8), 3, false);
+	emu_flags_set(cpu, emu_flags_get(cpu) | FL_IF);
+	cpu->next_rip = cpu->gpr[RCX] & 0xffffffffULL;
+	return EMU_OK;
+}
+
+int emu_x_syscall(struct emu_cpu *cpu, const struct emu_insn *in)
+{
+	uint64_t f = emu_flags_get(cpu);
+	switch (in->mnem) {
+	case M_SYSCALL:
+		return syscall_(cpu, f);
+	case M_SYSRET:
+		return sysret(cpu, in);
 	case M_SYSENTER: {
 		uint16_t sel = (uint16_t)cpu->msr.sysenter_cs;
+		bool lm = emu_long_mode(cpu);
+		if (lm && cpu->vendor_amd)
+			return emu_ud(cpu); /* AMD: legacy mode only */
 		if (!emu_prot_mode(cpu) || (sel & 0xfffc) == 0)
 			return emu_gp(cpu, 0);
-		bool lm = emu_long_mode(cpu);
 		set_flat_cs_ss(cpu, sel & 0xfffc, (uint16_t)(sel + 8), 0, lm);
 		emu_flags_set(cpu, f & ~(uint64_t)(FL_VM | FL_IF | FL_RF));
 		cpu->gpr[RSP] = lm ? cpu->msr.sysenter_esp : (cpu->msr.sysenter_esp & 0xffffffffULL);
@@ -65,12 +98,14 @@ int emu_x_syscall(struct emu_cpu *cpu, const struct emu_insn *in)
 	}
 	default: { /* SYSEXIT */
 		uint16_t sel = (uint16_t)cpu->msr.sysenter_cs;
+		if (emu_long_mode(cpu) && cpu->vendor_amd)
+			return emu_ud(cpu); /* AMD: legacy mode only */
 		if (!emu_prot_mode(cpu) || cpu->cpl != 0 || (sel & 0xfffc) == 0)
 			return emu_gp(cpu, 0);
 		bool to64 = in->opsize == 8;
 		uint64_t rip = to64 ? cpu->gpr[RDX] : (cpu->gpr[RDX] & 0xffffffffULL);
 		uint64_t rsp = to64 ? cpu->gpr[RCX] : (cpu->gpr[RCX] & 0xffffffffULL);
-		if (to64 && (!canonical(rip) || !canonical(rsp)))
+		if (to64 && (!emu_canonical(rip) || !emu_canonical(rsp)))
 			return emu_gp(cpu, 0);
 		set_flat_cs_ss(cpu, (uint16_t)(sel + (to64 ? 32 : 16)), (uint16_t)(sel + (to64 ? 40 : 24)), 3, to64);
 		cpu->gpr[RSP] = rsp;

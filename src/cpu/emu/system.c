@@ -8,8 +8,8 @@
 #include "util/log.h"
 
 /* CR4 bits vmon lets a guest set: TSD DE PSE PAE MCE PGE PCE OSFXSR
- * OSXMMEXCPT UMIP (bits 2-11) */
-#define CR4_ALLOWED 0xffcULL
+ * OSXMMEXCPT UMIP (bits 2-11), SMEP SMAP PKE (20-22) PKS (24) */
+#define CR4_ALLOWED (0xffcULL | EMU_CR4_SMEP | EMU_CR4_SMAP | EMU_CR4_PKE | EMU_CR4_PKS)
 
 int emu_set_cr(struct emu_cpu *cpu, unsigned cr, uint64_t v)
 {
@@ -57,7 +57,9 @@ int emu_set_cr(struct emu_cpu *cpu, unsigned cr, uint64_t v)
 			return emu_gp(cpu, 0);
 		uint64_t old = cpu->cr4;
 		cpu->cr4 = v;
-		if ((old ^ v) & (X86_CR4_PSE | X86_CR4_PAE | X86_CR4_PGE))
+		/* the TLB holds rights checked under the old SMEP/SMAP/PKE */
+		if ((old ^ v) & (X86_CR4_PSE | X86_CR4_PAE | X86_CR4_PGE | EMU_CR4_SMEP | EMU_CR4_SMAP |
+				 EMU_CR4_PKE | EMU_CR4_PKS))
 			emu_tlb_flush(cpu);
 		return EMU_OK;
 	}

@@ -13,6 +13,29 @@ static inline uint8_t inb(uint16_t port)
 	return v;
 }
 
+/* Control registers and MSRs (ring 0 only). */
+#define DEFINE_CR(n)                                                                          \
+	static inline uint64_t read_cr##n(void)                                               \
+	{                                                                                     \
+		uint64_t v;                                                                   \
+		__asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));                             \
+		return v;                                                                     \
+	}                                                                                     \
+	static inline void write_cr##n(uint64_t v) { __asm__ volatile("mov %0, %%cr" #n : : "r"(v) : "memory"); }
+DEFINE_CR(0)
+DEFINE_CR(3)
+DEFINE_CR(4)
+static inline uint64_t rdmsr(uint32_t idx)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(idx));
+	return (uint64_t)hi << 32 | lo;
+}
+static inline void wrmsr(uint32_t idx, uint64_t v)
+{
+	__asm__ volatile("wrmsr" : : "c"(idx), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
+}
+
 void putc_(char c);
 void puts_(const char *s);
 void puthex(uint64_t v, int digits);
@@ -34,6 +57,16 @@ void irq0_setup(void);
 /* How many IRQ 0 arrived while the guest spun `loops` times with
  * interrupts enabled (they are disabled again on return). */
 uint32_t irq0_during(unsigned loops);
+/* Faults at ring 0: trap_catch(vec) sends #UD (6), #GP (13) or #PF (14) to
+ * a recorder; trap_probe(fn, arg) calls fn(arg) and returns 0, or the vector
+ * of the first caught fault, whose details are in trap_last (fn is then
+ * abandoned; RFLAGS are those at the fault). */
+struct trap_info {
+	uint64_t vector, error, cr2;
+};
+extern volatile struct trap_info trap_last;
+void trap_catch(unsigned vec);
+uint64_t trap_probe(void (*fn)(uint64_t), uint64_t arg);
 
 /* Ring 3 (lib/user.c). user_init() installs a GDT with user segments and a
  * TSS, user-accessible page tables for the first GiB and exception stubs
