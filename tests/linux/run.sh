@@ -14,7 +14,8 @@
 #     above 4 GiB), -> 0
 #   under emu, on the --cpus 1, 2 and 4 boots: the clock source is tsc, and
 #     dmesg has none of the lines of a CPU model Linux distrusts (unknown
-#     vendor, MTRRs disabled, no MCE, TSC unsynchronised or marked unstable)
+#     vendor, MTRRs disabled, no MCE, TSC unsynchronised or marked unstable,
+#     no PS/2 controller, an ACPI error); the HPET is an available clocksource
 #   kernel panic with panic=-1: vmon exits
 #   on a pseudo-terminal ($BUILD/tests/ptydrive): a typed command's output,
 #     Ctrl-A x -> 0; SIGTERM during boot -> 143; the terminal restored both times
@@ -145,9 +146,10 @@ status_is() { # status_is DESC WANT NAME
 
 MEMCMD='echo "MEM=$(free -m | awk "/Mem:/ { print \$2 }")"'
 # What Linux prints when it distrusts the CPU model (cpu/common.c, mtrr.c,
-# mce/core.c, tsc.c); DMESGCMD prints each such line as "BAD: ..." and their
+# mce/core.c, tsc.c) or misses a PC device the ACPI tables must describe
+# (i8042.c's PNP probe; any ACPI table or AML error); DMESGCMD prints each such line as "BAD: ..." and their
 # count as BADN=.
-DISTRUST='vendor_id|unknown|may be unstable|MTRRs disabled|Unable to init MCE|TSCs unsynchronized|Marking TSC unstable'
+DISTRUST='vendor_id|unknown|may be unstable|MTRRs disabled|Unable to init MCE|TSCs unsynchronized|Marking TSC unstable|No PS/2 controller found|ACPI (BIOS )?Error'
 DMESGCMD='dmesg | grep -E "'"$DISTRUST"'" | sed "s/^/BAD: /"; echo "BADN=$(dmesg | grep -c -E "'"$DISTRUST"'")"'
 CSCMD='echo "CS=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"'
 # check_trusted NAME DESC: under emu, the boot NAME ended on tsc with no
@@ -171,6 +173,7 @@ for cpus in ${LINUX_CPUS:-1 2}; do
 	check "[$ENGINE] --cpus $cpus: nproc is $cpus" "NPROC=$cpus" "$out"
 	check "[$ENGINE] --cpus $cpus: memory about 256 MiB" "MEM=(19|2[0-5])[0-9]" "$out"
 	check "[$ENGINE] --cpus $cpus: clock source is not jiffies" "CS=(tsc|kvm-clock|acpi_pm|hpet)" "$out"
+	check "[$ENGINE] --cpus $cpus: the HPET is an available clock source" "AVAIL=.*hpet" "$out"
 	# KVM's paravirtual clock (KVM_FEATURE_CLOCKSOURCE2 in CPUID 0x40000001)
 	[ "$ENGINE" = kvm ] && check "[$ENGINE] --cpus $cpus: kvm-clock is offered" "AVAIL=.*kvm-clock" "$out"
 	check "[$ENGINE] --cpus $cpus: the RTC gives this year" "YEAR=$(date -u +%Y)" "$out"
