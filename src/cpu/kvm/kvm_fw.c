@@ -1,5 +1,5 @@
-/* The CPU state a PC firmware leaves, on KVM vCPUs (api.rst 4.18
- * KVM_SET_MSRS, 4.3 KVM_GET_MSR_INDEX_LIST, 4.70 KVM_X86_SETUP_MCE).
+/* The CPU state a PC firmware leaves, on KVM vCPUs (api.rst: KVM_SET_MSRS,
+ * KVM_GET_MSR_INDEX_LIST, KVM_X86_GET_MCE_CAP_SUPPORTED, KVM_X86_SETUP_MCE).
  *
  * MTRRs and PAT: the table shared with emu (cpu/x86_fw_msrs.c), written on
  * every vCPU before its first KVM_RUN; KVM itself starts with MTRRdefType 0,
@@ -87,7 +87,8 @@ void kvm_fw_clear_mce(struct kvm_cpuid2 *c)
 static int fetch_msr_list(struct kvm_engine_state *ks)
 {
 	struct kvm_msr_list probe = { .nmsrs = 0 };
-	/* Too small a buffer: E2BIG, with nmsrs set to the count (api.rst 4.3). */
+	/* Too small a buffer: E2BIG, with nmsrs set to the count (api.rst,
+	 * KVM_GET_MSR_INDEX_LIST). */
 	if (ioctl(ks->sys_fd, KVM_GET_MSR_INDEX_LIST, &probe) < 0 && errno != E2BIG) {
 		log_info("KVM_GET_MSR_INDEX_LIST: %s: PAT stays at KVM's reset value", strerror(errno));
 		return 0;
