@@ -6,11 +6,8 @@
 
 #include <stdint.h>
 
-/* The architectural MSRs involved (SDM vol. 4 table 2-2). */
+/* The architectural MSRs it holds (SDM vol. 4 table 2-2). */
 enum {
-	X86_MSR_MTRRCAP = 0xfe,
-	X86_MSR_MCG_CAP = 0x179,
-	X86_MSR_MCG_STATUS = 0x17a,
 	X86_MSR_MTRR_PHYSBASE0 = 0x200,
 	X86_MSR_MTRR_FIX64K_00000 = 0x250,
 	X86_MSR_MTRR_FIX16K_80000 = 0x258,
