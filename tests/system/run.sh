@@ -146,6 +146,8 @@ QEMU_CPU_LINES=25 raw debugreg long64 33
 # model: emu has no banks (MCG_CAP 0); under KVM, the banks vmon set up with
 # KVM_X86_SETUP_MCE, checked below against what vmon says it asked for.
 KVM_LINES=24 raw fwmsr long64 33
+# ... and the same MTRRs and PAT on every vCPU (the APs read them in real mode).
+raw fwmsrsmp prot32 33 --cpus 4
 if echo "$ENGINES" | grep -q kvm; then
 	timeout 60 "$VMON" run --accel kvm --log-level info --raw "$G/fwmsr.long64.bin" --mode long64 \
 		>"$TMP/out" 2>"$TMP/err" </dev/null
