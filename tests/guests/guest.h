@@ -174,3 +174,41 @@ bad:
 	or $0x80000000, %eax             /* CR0.PG: long mode becomes active */
 	mov %eax, %cr0
 .endm
+
+/* SMP start-up (32-bit code): WAKE_APS software-enables the local APIC,
+ * sends INIT then SIPI twice to all but self with the start page `vector`
+ * (SDM vol. 3 §8.4.4, "MP initialization example"), and waits until the
+ * dword at `count`, which each AP increments, stops changing. Needs
+ * DEFINE_DELAY32. Clobbers eax, ebx, ecx. */
+#define LAPIC_SVR  0xfee000f0
+#define LAPIC_ICRL 0xfee00300
+#define LAPIC_ICRH 0xfee00310
+.macro WAKE_APS vector, count
+	movl $0x1ff, LAPIC_SVR          /* software-enable, spurious vector 0xff */
+	movl $0, LAPIC_ICRH
+	movl $0x000c4500, LAPIC_ICRL    /* INIT, assert, all excluding self */
+	call delay
+	movl $(0x000c4600 | \vector), LAPIC_ICRL  /* SIPI */
+	call delay
+	movl $(0x000c4600 | \vector), LAPIC_ICRL  /* SIPI again */
+	xor %ebx, %ebx                  /* last count */
+	mov $2000000, %ecx
+98:	pause
+	mov \count, %eax
+	cmp %eax, %ebx
+	je 97f
+	mov %eax, %ebx
+	mov $2000000, %ecx
+97:	loop 98b
+.endm
+
+/* delay: about 100000 PAUSEs (32-bit code). */
+.macro DEFINE_DELAY32
+delay:
+	push %ecx
+	mov $100000, %ecx
+1:	pause
+	loop 1b
+	pop %ecx
+	ret
+.endm

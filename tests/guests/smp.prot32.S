@@ -6,9 +6,6 @@
 #include "guest.h"
 #define LAPIC      0xfee00000
 #define LAPIC_ID   (LAPIC + 0x20)
-#define LAPIC_SVR  (LAPIC + 0xf0)
-#define LAPIC_ICRL (LAPIC + 0x300)
-#define LAPIC_ICRH (LAPIC + 0x310)
 #define MAX_CPUS   16
 #define BASE       0x10000
 #define AP_VECTOR  0x11        /* ap_start = 0x11000 (.org below) */
@@ -20,29 +17,11 @@ _start:
 	cld
 	mov $msg_start, %esi
 	call puts
-	movl $0x1ff, LAPIC_SVR          /* software-enable, spurious vector 0xff */
 	mov LAPIC_ID, %eax
 	shr $24, %eax
 	and $(MAX_CPUS - 1), %eax
 	movb $1, seen(%eax)             /* the BSP reports itself */
-
-	movl $0, LAPIC_ICRH
-	movl $0x000c4500, LAPIC_ICRL    /* INIT, assert, all excluding self */
-	call delay
-	movl $(0x000c4600 | AP_VECTOR), LAPIC_ICRL  /* SIPI */
-	call delay
-	movl $(0x000c4600 | AP_VECTOR), LAPIC_ICRL  /* SIPI again */
-
-	/* Wait until the number of APs that reported stops changing. */
-	xor %ebx, %ebx                  /* last count */
-	mov $2000000, %ecx
-1:	pause
-	mov ap_count, %eax
-	cmp %eax, %ebx
-	je 2f
-	mov %eax, %ebx
-	mov $2000000, %ecx
-2:	loop 1b
+	WAKE_APS AP_VECTOR, ap_count
 
 	xor %ebx, %ebx
 3:	cmpb $0, seen(%ebx)
@@ -64,14 +43,7 @@ _start:
 	call puts
 	EXIT 0x10
 
-delay:
-	push %ecx
-	mov $100000, %ecx
-1:	pause
-	loop 1b
-	pop %ecx
-	ret
-
+	DEFINE_DELAY32
 	DEFINE_PUTS
 	DEFINE_PUTC32
 	DEFINE_PUTHEX32

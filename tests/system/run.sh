@@ -165,6 +165,31 @@ raw syscall long64 33
 # MMX at ring 3: kvm-pvm runs it on the host CPU and agrees on every result,
 # but ring 3 runs there under the host's CR0, not the guest's TS and EM.
 raw mmx long64 33
+# The firmware's MTRRs, PAT and MCG_STATUS (cpu/x86_fw_msrs.c), one state
+# on both engines: the same 24 lines. After them the engine's machine-check
+# model: emu has no banks (MCG_CAP 0); under KVM, the banks vmon set up with
+# KVM_X86_SETUP_MCE, checked below against what vmon says it asked for.
+KVM_LINES=24 raw fwmsr long64 33
+# ... and the same MTRRs and PAT on every vCPU (the APs read them in real mode).
+raw fwmsrsmp prot32 33 --cpus 4
+if echo "$ENGINES" | grep -q kvm; then
+	timeout 60 "$VMON" run --accel kvm --log-level info --raw "$G/fwmsr.long64.bin" --mode long64 \
+		>"$TMP/out" 2>"$TMP/err" </dev/null
+	st=$?
+	cap=$(sed -n 's/.*KVM: MCG_CAP 0x\([0-9a-f]*\) .*/\1/p' "$TMP/err")
+	got=$(sed -n 's/^MCG_CAP: \([0-9a-f]*\):.*/\1/p' "$TMP/out")
+	banks=$(sed -n 's/^MCG_CAP: [0-9a-f]*: \([0-9]*\) banks.*/\1/p' "$TMP/out")
+	if [ $st -eq 33 ] && [ -n "$cap" ] && [ -n "$got" ] && [ $((0x$cap)) -eq $((0x$got)) ] && [ "$banks" -ge 1 ] &&
+		[ "$(grep -c '^MC[0-9]*_STATUS: 0000000000000000$' "$TMP/out")" -eq "$banks" ]; then
+		ok "fwmsr.long64 [kvm]: MCG_CAP 0x$cap as set up, $banks banks with no error logged"
+	elif [ $st -eq 33 ] && grep -q "no machine-check banks\|lacks KVM_CAP_MCE\|MCE_CAP_SUPPORTED" "$TMP/err" &&
+		! grep -q '^MCG_CAP' "$TMP/out"; then
+		ok "fwmsr.long64 [kvm]: no MCA on this host, none in the guest's CPUID: $(grep -m1 MC "$TMP/err")"
+	else
+		bad "fwmsr.long64 [kvm]: machine-check banks: status $st, vmon set 0x$cap, guest read 0x$got"
+		sed 's/^/     /' "$TMP/err" | head -5
+	fi
+fi
 run_case hello.elf32 33 "$EXP/hello.elf32.out" -- --kernel "$G/hello.elf32.elf"
 run_case hello.elf64 33 "$EXP/hello.elf64.out" -- --kernel "$G/hello.elf64.elf"
 run_case rsdp.elf64 33 "$EXP/rsdp.elf64.out" -- --kernel "$G/rsdp.elf64.elf"

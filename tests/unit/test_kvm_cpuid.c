@@ -1,6 +1,7 @@
 /* The KVM engine's per-vCPU CPUID (src/cpu/kvm/kvm_cpuid.c) on a made-up
  * host table, Intel and AMD: APIC id and a --cpus topology of one core per
- * vCPU, with every field outside the topology left as the host gave it. */
+ * vCPU, with every field outside the topology left as the host gave it
+ * (the hypervisor leaves 0x40000000-1 too). */
 #include <stdlib.h>
 
 #include "cpu/kvm/kvm_internal.h"
@@ -45,6 +46,9 @@ static void host(const char *vendor)
 	add(0x8000001d, 0, 0x4121, 0x01c0003f, 0x3f, 0);
 	add(0x8000001d, 3, 0x3c163, 0x03c0003f, 0x7fff, 1);
 	add(0x8000001e, 0, 9, 0x104, 0x300, 0);
+	/* KVM's hypervisor leaves: "KVMKVMKVM\0\0\0", features incl. CLOCKSOURCE2 */
+	add(0x40000000, 0, 0x40000001, 0x4b4d564b, 0x564b4d56, 0x4d);
+	add(0x40000001, 0, 0x01007efb, 0, 0, 0);
 }
 
 static void check(bool is_amd, unsigned index, unsigned n, unsigned s)
@@ -71,6 +75,10 @@ static void check(bool is_amd, unsigned index, unsigned n, unsigned s)
 	e = ent(0xb, 2);
 	CHECK(e->eax == 0 && e->ebx == 0 && e->ecx == 2 && e->edx == index);
 	CHECK_EQ(ent(0x8000001e, 0)->eax, index);
+	/* Linux uses kvm-clock only under this signature: passed as KVM gave it */
+	e = ent(0x40000000, 0);
+	CHECK(e->eax == 0x40000001 && !memcmp(&e->ebx, "KVMKVMKVM\0\0\0", 12));
+	CHECK_EQ(ent(0x40000001, 0)->eax, 0x01007efb);
 	if (is_amd) {
 		CHECK_EQ(ent(0x80000008, 0)->ecx, (s << 12) | (n - 1)); /* ApicIdSize, NC */
 		CHECK_EQ(ent(0x8000001d, 0)->eax, 0x121);

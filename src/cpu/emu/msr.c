@@ -11,9 +11,8 @@
  * §17.17.3). */
 #include <time.h>
 
-#include "boot/e820.h"
+#include "cpu/x86_fw_msrs.h"
 #include "emu.h"
-#include "mem/guest_mem.h"
 #include "util/log.h"
 
 enum {
@@ -37,11 +36,9 @@ enum {
 #define MTRR_DEF_E (1u << 11)
 #define MTRR_DEF_FE (1u << 10)
 #define MTRR_VALID (1u << 11)
-#define MTRR_UC 0u
-#define MTRR_WB 6u
-#define MTRR_WB_BYTES 0x0606060606060606ULL
 /* Address bits above MAXPHYADDR (40, CPUID 0x80000008) are reserved. */
-#define PHYS_MASK 0xfffffff000ULL
+#define EMU_PHYS_BITS 40u
+#define PHYS_MASK (((1ULL << EMU_PHYS_BITS) - 1) & ~0xfffULL)
 
 /* IA32_ARCH_CAPABILITIES: the "not affected" bits. The interpreter runs
  * one instruction at a time, with no speculation, no fill or store buffers
@@ -83,29 +80,6 @@ uint64_t emu_tsc(const struct emu_cpu *cpu)
 	return emu_host_ns() - cpu->msr.tsc_epoch + cpu->msr.tsc_offset;
 }
 
-/* What the firmware of a PC leaves in the MTRRs (vmon is that firmware):
- * enabled, write-back by default and below 1 MiB except the VGA window
- * (0xa0000-0xbffff, uncached), and the 3-4 GiB MMIO hole uncached through
- * variable range 0. PAT and MISC_ENABLE take their power-on values
- * (SDM vol. 3 §12.12.4, table 9-1). */
-void emu_msr_reset(struct emu_cpu *cpu)
-{
-	struct emu_msrs *m = &cpu->msr;
-	m->pat = 0x0007040600070406ULL;
-	m->misc_enable = MISC_ENABLE_RESET;
-	m->mcg_status = 0;
-	m->pkrs = 0;
-	m->mtrr_def = MTRR_DEF_E | MTRR_DEF_FE | MTRR_WB;
-	for (unsigned i = 0; i < 16; i++)
-		m->mtrr_var[i] = 0;
-	m->mtrr_var[0] = GUEST_MEM_HOLE_START | MTRR_UC;
-	m->mtrr_var[1] = (~(0x100000000ULL - GUEST_MEM_HOLE_START - 1) & PHYS_MASK) | MTRR_VALID;
-	for (unsigned i = 0; i < 11; i++)
-		m->mtrr_fix[i] = MTRR_WB_BYTES;
-	m->mtrr_fix[2] = 0; /* FIX16K_A0000: the VGA window, UC */
-	_Static_assert(E820_LEGACY_HOLE_START == 0xa0000, "FIX16K_A0000 covers the VGA window");
-}
-
 /* Memory types an MTRR may hold: UC WC WT WP WB (SDM vol. 3 table 12-8). */
 static bool mtrr_type_ok(uint64_t t)
 {
@@ -127,6 +101,32 @@ static int fixed_index(uint32_t idx)
 static bool is_var_mtrr(uint32_t idx)
 {
 	return idx >= MSR_MTRR_PHYS_BASE0 && idx < MSR_MTRR_PHYS_BASE0 + 2 * MTRR_VCNT;
+}
+
+/* Power-on: PAT, the MTRRs and the rest of what firmware leaves, the state
+ * shared with the KVM engine (cpu/x86_fw_msrs.c), for this CPU's 40 address
+ * bits; MISC_ENABLE its power-on value (SDM vol. 3 table 9-1). */
+void emu_msr_reset(struct emu_cpu *cpu)
+{
+	_Static_assert(X86_FW_MTRR_VCNT == MTRR_VCNT, "the firmware state fills the ranges MTRRcap reports");
+	struct emu_msrs *m = &cpu->msr;
+	m->misc_enable = MISC_ENABLE_RESET;
+	m->mcg_status = 0;
+	m->pkrs = 0;
+	struct x86_fw_msr fw[X86_FW_MSRS_COUNT];
+	unsigned n = x86_fw_msrs(EMU_PHYS_BITS, fw);
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t idx = fw[i].index;
+		int f = fixed_index(idx);
+		if (f >= 0)
+			m->mtrr_fix[f] = fw[i].value;
+		else if (is_var_mtrr(idx))
+			m->mtrr_var[idx - MSR_MTRR_PHYS_BASE0] = fw[i].value;
+		else if (idx == MSR_MTRR_DEF_TYPE)
+			m->mtrr_def = fw[i].value;
+		else if (idx == MSR_PAT)
+			m->pat = fw[i].value;
+	}
 }
 
 /* WRMSR to an MTRR: reserved bits and undefined types are #GP(0) (SDM vol. 3

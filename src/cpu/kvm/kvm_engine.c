@@ -169,7 +169,7 @@ static int kvm_create(struct vm *vm)
 		return -EINVAL;
 	}
 	ks->run_size = (size_t)sz;
-	if ((r = fetch_supported_cpuid(ks)) < 0)
+	if ((r = fetch_supported_cpuid(ks)) < 0 || (r = kvm_fw_plan(ks)) < 0)
 		return r;
 
 	ks->vm_fd = ioctl(ks->sys_fd, KVM_CREATE_VM, 0);
@@ -254,6 +254,7 @@ static void kvm_destroy(struct vm *vm)
 		kvm_vcpu_destroy(&ks->vcpus[i], ks->run_size);
 	free(ks->vcpus);
 	free(ks->cpuid);
+	free(ks->msr_list);
 	if (ks->vm_fd >= 0)
 		close(ks->vm_fd);
 	if (ks->sys_fd >= 0)

@@ -28,6 +28,8 @@ struct kvm_engine_state {
 	int vm_fd;
 	size_t run_size;        /* KVM_GET_VCPU_MMAP_SIZE */
 	struct kvm_cpuid2 *cpuid; /* KVM_GET_SUPPORTED_CPUID */
+	struct kvm_msr_list *msr_list; /* KVM_GET_MSR_INDEX_LIST, or NULL */
+	uint64_t mcg_cap;         /* for KVM_X86_SETUP_MCE; 0: not set up */
 	unsigned nvcpus;          /* created so far */
 	unsigned nvcpus_planned;  /* --cpus, for the CPUID topology */
 	struct kvm_vcpu *vcpus;
@@ -42,6 +44,21 @@ void kvm_regs_to_state(const struct kvm_regs *regs, const struct kvm_sregs *sreg
 
 /* kvm_cpuid.c: the supported CPUID made vCPU `index`'s of `ncpus`. */
 void kvm_cpuid_personalise(struct kvm_cpuid2 *c, unsigned index, unsigned ncpus);
+
+/* kvm_fw.c: the firmware's CPU state (MTRRs, PAT, machine-check banks).
+ * kvm_fw_plan once, after KVM_GET_SUPPORTED_CPUID and before any vCPU;
+ * kvm_fw_load on each vCPU after KVM_SET_CPUID2, before its first KVM_RUN. */
+struct x86_fw_msr;
+int kvm_fw_plan(struct kvm_engine_state *ks);
+int kvm_fw_load(struct kvm_vcpu *v);
+/* The pure parts: MAXPHYADDR from CPUID 0x80000008 (36 without it); the
+ * firmware MSRs the host takes, into out[n]; MCG_CAP for KVM_CAP_MCE's bank
+ * limit; MCE and MCA cleared from CPUID leaf 1. */
+unsigned kvm_fw_phys_bits(struct kvm_cpuid2 *c);
+unsigned kvm_fw_select_msrs(const struct x86_fw_msr *fw, unsigned n, const uint32_t *list, unsigned nlist,
+			    uint32_t cpuid1_edx, struct kvm_msr_entry *out);
+uint64_t kvm_fw_mcg_cap(int max_banks);
+void kvm_fw_clear_mce(struct kvm_cpuid2 *c);
 
 /* kvm_vcpu.c */
 int kvm_vcpu_create(struct kvm_engine_state *ks, unsigned index);

@@ -1,4 +1,4 @@
-/* One KVM vCPU: created with its CPUID, loaded with the boot state, and run
+/* One KVM vCPU: created with its CPUID and the firmware's MSRs, loaded with the boot state, and run
  * by its own thread looping on KVM_RUN until the machine stops. */
 #include <errno.h>
 #include <signal.h>
@@ -54,7 +54,8 @@ int kvm_vcpu_create(struct kvm_engine_state *ks, unsigned index)
 		return -e;
 	}
 	v->run = run;
-	return set_cpuid(v);
+	int r = set_cpuid(v);
+	return r < 0 ? r : kvm_fw_load(v);
 }
 
 int kvm_vcpu_load_boot_state(struct kvm_vcpu *v, const struct x86_state *st, bool paging_outside_long_mode)
