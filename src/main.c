@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysinfo.h>
 
 #include "cli.h"
 #include "console.h"
@@ -60,6 +61,21 @@ static int run(const struct vm_config *cfg)
 	return status;
 }
 
+/* Guest RAM is mapped lazily, so a --mem beyond the host's RAM starts, and
+ * the host kills vmon (or swaps) only when the guest touches it: say so
+ * once, before the guest runs. */
+static void warn_mem_over_host(const struct vm_config *cfg)
+{
+	struct sysinfo si;
+	if (sysinfo(&si) < 0)
+		return;
+	uint64_t host = (uint64_t)si.totalram * si.mem_unit;
+	if (cfg->mem_size > host)
+		log_warn("--mem: %llu MiB is more than this host's RAM (%llu MiB): the guest may be killed "
+			 "when it uses it", (unsigned long long)(cfg->mem_size >> 20),
+			 (unsigned long long)(host >> 20));
+}
+
 int main(int argc, char **argv)
 {
 	struct vm_config cfg;
@@ -81,6 +97,7 @@ int main(int argc, char **argv)
 		break;
 	}
 	log_set_level(cfg.log_level);
+	warn_mem_over_host(&cfg);
 	/* Guest output is written unbuffered by the UART; keep stdio out of its way. */
 	setvbuf(stdout, NULL, _IONBF, 0);
 	return run(&cfg);
