@@ -35,9 +35,11 @@ else
 	else
 		ok "[$ENGINE] README example: status 0 (${secs}s): $example"
 	fi
-	# The shell echoes the line it read, then its output: uname -r, nproc.
-	kver=$(tr -d '\r' <"$TMP/ex.out" | grep -m1 -A1 -F 'uname -r; nproc; poweroff' | sed -n 2p)
-	nproc=$(tr -d '\r' <"$TMP/ex.out" | grep -m1 -A2 -F 'uname -r; nproc; poweroff' | sed -n 3p)
+	# The tty echoes the line as it arrives (among the kernel's messages);
+	# the shell shows it again after its prompt, then the output: uname -r,
+	# nproc.
+	kver=$(tr -d '\r' <"$TMP/ex.out" | grep -m1 -A1 -F '# uname -r; nproc; poweroff' | sed -n 2p)
+	nproc=$(tr -d '\r' <"$TMP/ex.out" | grep -m1 -A2 -F '# uname -r; nproc; poweroff' | sed -n 3p)
 	if echo "$kver" | grep -q -E '^[0-9]+\.[0-9]+\.[0-9]+-[0-9]+-cloud-amd64$' && [ "$nproc" = 1 ]; then
 		ok "[$ENGINE] README example: the whole line reached the shell: uname -r = $kver, nproc = $nproc"
 	else
