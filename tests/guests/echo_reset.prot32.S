@@ -1,3 +1,3 @@
-/* echo.prot32.S after a FIFO reset, as Linux's driver does one (see there). */
+/* echo.h after a FIFO reset, as Linux's driver does one (see there). */
 #define FIFO_RESET_FIRST
-#include "echo.prot32.S"
+#include "echo.h"
