@@ -10,6 +10,22 @@
 #include "util/log.h"
 #include "vm.h"
 
+/* Guest RAM is mapped lazily, so a --mem beyond the host's RAM starts, and
+ * the host kills vmon (or swaps) only when the guest touches it: say so
+ * once, when the guest is about to run (a run refused before that keeps its
+ * one error line). */
+static void warn_mem_over_host(const struct vm_config *cfg)
+{
+	struct sysinfo si;
+	if (sysinfo(&si) < 0)
+		return;
+	uint64_t host = (uint64_t)si.totalram * si.mem_unit;
+	if (cfg->mem_size > host)
+		log_warn("--mem: %llu MiB is more than this host's RAM (%llu MiB): the guest may be killed "
+			 "when it uses it", (unsigned long long)(cfg->mem_size >> 20),
+			 (unsigned long long)(host >> 20));
+}
+
 static int run(const struct vm_config *cfg)
 {
 	/* Every thread inherits this mask: stop signals are taken only here, by
@@ -33,6 +49,7 @@ static int run(const struct vm_config *cfg)
 		vm_destroy(&vm);
 		return 2;
 	}
+	warn_mem_over_host(cfg);
 	if (vm.engine->start(&vm) < 0) {
 		/* Threads already started must see the run as over before stop()
 		 * kicks them, or they would re-enter their loop forever. */
@@ -61,21 +78,6 @@ static int run(const struct vm_config *cfg)
 	return status;
 }
 
-/* Guest RAM is mapped lazily, so a --mem beyond the host's RAM starts, and
- * the host kills vmon (or swaps) only when the guest touches it: say so
- * once, before the guest runs. */
-static void warn_mem_over_host(const struct vm_config *cfg)
-{
-	struct sysinfo si;
-	if (sysinfo(&si) < 0)
-		return;
-	uint64_t host = (uint64_t)si.totalram * si.mem_unit;
-	if (cfg->mem_size > host)
-		log_warn("--mem: %llu MiB is more than this host's RAM (%llu MiB): the guest may be killed "
-			 "when it uses it", (unsigned long long)(cfg->mem_size >> 20),
-			 (unsigned long long)(host >> 20));
-}
-
 int main(int argc, char **argv)
 {
 	struct vm_config cfg;
@@ -97,7 +99,6 @@ int main(int argc, char **argv)
 		break;
 	}
 	log_set_level(cfg.log_level);
-	warn_mem_over_host(&cfg);
 	/* Guest output is written unbuffered by the UART; keep stdio out of its way. */
 	setvbuf(stdout, NULL, _IONBF, 0);
 	return run(&cfg);

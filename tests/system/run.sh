@@ -326,6 +326,9 @@ if [ "${host_mib:-65536}" -lt 65536 ]; then
 	done
 	timeout 60 "$VMON" run --accel emu --mem 1M --raw "$G/hello.real.bin" --mode real >/dev/null 2>"$TMP/err" </dev/null
 	if [ ! -s "$TMP/err" ]; then ok "--mem 1M: no warning"; else bad "--mem 1M warns: $(cat "$TMP/err")"; fi
+	# A run refused before the guest starts keeps its one error line.
+	bad_input "--mem 64G and a missing image: only the error" "No such file" -- run --accel emu --mem 64G \
+		--raw "$TMP/nope.bin" --mode real
 else
 	skip "--mem larger than the host's RAM: this host has $host_mib MiB, more than the 64G limit"
 fi
