@@ -151,18 +151,21 @@ static int set_entry(struct vm_config *cfg, const char *arg, char *err, size_t e
 
 static const struct cli_option options[] = {
 	{ "accel", "kvm|emu", "CPU engine (default kvm)", set_accel, "Machine" },
-	{ "cpus", "N", "number of vCPUs (default 1)", set_cpus, "Machine" },
-	{ "mem", "SIZE", "guest RAM, e.g. 64M, 2G (default 256M)", set_mem, "Machine" },
-	{ "console", "serial|none", "where COM1 goes (default serial: stdout)", set_console, "Machine" },
-	{ "log-level", "LEVEL", "error|warn|info|debug on stderr (default warn)", set_log_level, "Machine" },
-	{ "trace", "FILE", "emu: one line per instruction (address, bytes, disassembly, changes)", set_trace,
+	{ "cpus", "N", "vCPUs, 1-64 (default 1)", set_cpus, "Machine" },
+	{ "mem", "SIZE", "guest RAM, 1M-64G (--mode long64: 9G at most), e.g. 64M, 2G (default 256M)", set_mem,
 	  "Machine" },
-	{ "kernel", "FILE", "Linux bzImage, ELF32, ELF64 or Multiboot image", set_kernel, "Kernel boot" },
+	{ "console", "serial|none", "serial: COM1 on stdin/stdout (default); none: COM1 unconnected", set_console,
+	  "Machine" },
+	{ "log-level", "LEVEL", "error|warn|info|debug on stderr (default warn)", set_log_level, "Machine" },
+	{ "trace", "FILE", "emu only: one line per instruction (address, bytes, disassembly, changes)", set_trace,
+	  "Machine" },
+	{ "kernel", "FILE", "a Linux bzImage, an ELF32, ELF64 or Multiboot (v1) image (told by content)",
+	  set_kernel, "Kernel boot" },
 	{ "initrd", "FILE", "Linux: initial ramdisk; Multiboot: modules \"FILE ARGS,FILE2\" (,, = comma)",
 	  set_initrd, "Kernel boot" },
-	{ "append", "CMDLINE", "kernel command line (Multiboot, Linux)", set_append, "Kernel boot" },
-	{ "raw", "FILE", "flat binary to load and enter", set_raw, "Raw boot" },
-	{ "mode", "MODE", "real|prot32|paged32|long64: CPU mode at entry", set_mode, "Raw boot" },
+	{ "append", "CMDLINE", "the kernel command line (Linux, Multiboot)", set_append, "Kernel boot" },
+	{ "raw", "FILE", "a flat binary, loaded at --addr and entered at --entry", set_raw, "Raw boot" },
+	{ "mode", "MODE", "real|prot32|paged32|long64: the CPU mode at entry", set_mode, "Raw boot" },
 	{ "addr", "A", "guest-physical load address (default 0x10000)", set_addr, "Raw boot" },
 	{ "entry", "A", "entry address (default: the load address)", set_entry, "Raw boot" },
 };
@@ -176,8 +179,27 @@ static const struct cli_option *find_option(const char *name, size_t len)
 	return NULL;
 }
 
+/* Options of one boot kind given with the other are refused, as a demanding
+ * user expects: a silently ignored --addr or --append hides a mistake. */
+static const struct {
+	const char *option, *needs, *why;
+} only_with[] = {
+	{ "initrd", "kernel", "a --raw image gets no ramdisk" },
+	{ "append", "kernel", "a --raw image gets no command line" },
+	{ "mode", "raw", "a kernel image defines its own entry mode" },
+	{ "addr", "raw", "a kernel image says where it loads" },
+	{ "entry", "raw", "a kernel image has its own entry point" },
+};
+
+static bool given(const bool *seen, const char *name)
+{
+	const struct cli_option *o = find_option(name, strlen(name));
+	return o && seen[o - options];
+}
+
 static enum cli_action parse_run(int argc, char **argv, struct vm_config *cfg, char *err, size_t errlen)
 {
+	bool seen[NOPTIONS] = { false };
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
@@ -203,6 +225,13 @@ static enum cli_action parse_run(int argc, char **argv, struct vm_config *cfg, c
 			fail(err, errlen, "--%s: missing value (%s)", o->name, o->argname);
 			return CLI_ERROR;
 		}
+		/* Each option at most once: a second --mem would otherwise win
+		 * silently over the first (documented in --help). */
+		if (seen[o - options]) {
+			fail(err, errlen, "--%s: given twice ('%s'); each option may appear once", o->name, arg);
+			return CLI_ERROR;
+		}
+		seen[o - options] = true;
 		if (o->set(cfg, arg, err, errlen) < 0)
 			return CLI_ERROR;
 	}
@@ -220,16 +249,15 @@ static enum cli_action parse_run(int argc, char **argv, struct vm_config *cfg, c
 		fail(err, errlen, "--raw: needs --mode real|prot32|paged32|long64");
 		return CLI_ERROR;
 	}
-	if (cfg->kernel && cfg->mode_set) {
-		fail(err, errlen, "--mode: only with --raw (a kernel image defines its own entry mode)");
-		return CLI_ERROR;
+	for (unsigned i = 0; i < sizeof(only_with) / sizeof(only_with[0]); i++) {
+		if (given(seen, only_with[i].option) && !given(seen, only_with[i].needs)) {
+			fail(err, errlen, "--%s: only with --%s (%s)", only_with[i].option, only_with[i].needs,
+			     only_with[i].why);
+			return CLI_ERROR;
+		}
 	}
 	if (cfg->trace && cfg->accel != ACCEL_EMU) {
 		fail(err, errlen, "--trace: only with --accel emu (KVM runs guest code natively)");
-		return CLI_ERROR;
-	}
-	if (cfg->initrd && !cfg->kernel) {
-		fail(err, errlen, "--initrd: only with --kernel");
 		return CLI_ERROR;
 	}
 	if (!cfg->entry_set)
@@ -256,6 +284,11 @@ enum cli_action cli_parse(int argc, char **argv, struct vm_config *cfg, char *er
 	return CLI_ERROR;
 }
 
+static const char exit_status_help[] =
+	"Exit status: 0 the guest powered off (or Ctrl-A x); (v<<1)|1 the guest wrote v to\n"
+	"port 0xf4; 2 vmon could not start the guest; 4 the guest crashed; 6 the guest\n"
+	"reset itself (reboot); 128+n stopped by signal n.\n";
+
 void cli_print_help(FILE *out)
 {
 	fputs("Usage: vmon run [machine options] (--kernel FILE [--initrd FILE] [--append CMDLINE]\n"
@@ -266,15 +299,18 @@ void cli_print_help(FILE *out)
 	      "vmon is a virtual machine monitor: it runs an x86 guest (a Linux bzImage, an ELF\n"
 	      "or Multiboot kernel, or a flat binary) on KVM (--accel kvm, the default) or on\n"
 	      "its own software CPU (--accel emu).\n"
-	      "\n"
-	      "Exit status: 0 guest powered off; (v<<1)|1 guest wrote v to port 0xf4;\n"
-	      "2 vmon could not start the guest; 4 the guest crashed; 128+n stopped by signal n.\n",
+	      "\n",
 	      out);
+	fputs(exit_status_help, out);
 }
 
+/* The README's "Usage" block is exactly this text (tests/system/run.sh
+ * compares them). */
 void cli_print_run_help(FILE *out)
 {
-	fputs("Usage: vmon run [options]\n", out);
+	fputs("vmon run [machine options] (--kernel FILE [--initrd FILE] [--append CMDLINE]\n"
+	      "                           | --raw FILE --mode MODE [--addr A] [--entry A])\n",
+	      out);
 	const char *group = NULL;
 	for (unsigned i = 0; i < NOPTIONS; i++) {
 		const struct cli_option *o = &options[i];
@@ -283,9 +319,18 @@ void cli_print_run_help(FILE *out)
 			fprintf(out, "\n%s:\n", group);
 		}
 		char left[64];
-		snprintf(left, sizeof(left), "--%s %s", o->name, o->argname ? o->argname : "");
-		fprintf(out, "  %-26s %s\n", left, o->help);
+		snprintf(left, sizeof(left), "--%s%s%s", o->name, o->argname ? " " : "", o->argname ? o->argname : "");
+		fprintf(out, "  %-22s %s\n", left, o->help);
 	}
-	fputs("\nSizes take K, M, G suffixes; addresses are decimal or 0x-hex. Options also take --opt=value.\n",
+	fputs("\nNumbers are decimal or 0x-hex (010 is ten); sizes take K, M, G. Options take\n"
+	      "--opt value or --opt=value, each at most once; an option of the other boot kind\n"
+	      "(--initrd, --append with --raw; --mode, --addr, --entry with --kernel) is refused.\n"
+	      "Console: --console none discards the guest's COM1 output and does not read stdin;\n"
+	      "end such a guest with Ctrl-C (SIGINT) or SIGTERM. With --console serial and a\n"
+	      "terminal on stdin: raw mode, Ctrl-A x quits (status 0), Ctrl-A h lists the keys,\n"
+	      "Ctrl-A Ctrl-A sends Ctrl-A. Piped stdin is held until the guest's driver takes\n"
+	      "input (receive interrupt on, or polling the line status), so no byte is lost.\n",
 	      out);
+	fputs(exit_status_help, out);
+	fputs("vmon --help | vmon run --help | vmon --version\n", out);
 }

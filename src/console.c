@@ -4,14 +4,19 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "dev/uart16550.h"
 #include "util/log.h"
 #include "vm.h"
 
-bool console_filter(struct console *c, const uint8_t *in, size_t n, uint8_t *out, size_t *nout)
+const char console_help[] = "vmon console keys: Ctrl-A x quit (status 0), Ctrl-A h this help, "
+			    "Ctrl-A Ctrl-A send Ctrl-A\n";
+
+enum console_key console_filter(struct console *c, const uint8_t *in, size_t n, uint8_t *out, size_t *nout)
 {
+	enum console_key key = CONSOLE_KEY_NONE;
 	size_t o = 0;
 	for (size_t i = 0; i < n; i++) {
 		uint8_t b = in[i];
@@ -23,7 +28,11 @@ bool console_filter(struct console *c, const uint8_t *in, size_t n, uint8_t *out
 			c->after_escape = false;
 			if (b == 'x' || b == 'X') {
 				*nout = o;
-				return true;
+				return CONSOLE_KEY_QUIT;
+			}
+			if (b == 'h' || b == 'H') {
+				key = CONSOLE_KEY_HELP;
+				continue;
 			}
 			out[o++] = b == CONSOLE_ESCAPE ? CONSOLE_ESCAPE : b; /* unknown command: pass it on */
 			continue;
@@ -34,7 +43,15 @@ bool console_filter(struct console *c, const uint8_t *in, size_t n, uint8_t *out
 			out[o++] = b;
 	}
 	*nout = o;
-	return false;
+	return key;
+}
+
+/* The UART's notify hook, on a vCPU thread: one eventfd write. */
+static void console_wake(void *opaque)
+{
+	struct console *c = opaque;
+	uint64_t one = 1;
+	(void)!write(c->ready, &one, sizeof(one));
 }
 
 static void *console_thread(void *arg)
@@ -42,24 +59,30 @@ static void *console_thread(void *arg)
 	struct console *c = arg;
 	bool eof = false;
 	for (;;) {
-		/* Offer what is pending; while the FIFO is full, do not read more
-		 * and retry a millisecond later. */
+		/* Offer what is pending; while the UART turns bytes away, do not
+		 * read more: it signals c->ready when it takes input again. */
 		if (c->off < c->npending) {
 			c->off += uart16550_receive(c->vm->uart, c->pending + c->off, c->npending - c->off);
 			if (c->off == c->npending)
 				c->off = c->npending = 0;
 		}
 		bool backlog = c->npending != 0;
-		struct pollfd p[2] = { { c->wake[0], POLLIN, 0 }, { c->in_fd, POLLIN, 0 } };
-		int np = (eof || backlog) ? 1 : 2;
-		int r = poll(p, (nfds_t)np, backlog ? 1 : -1);
+		struct pollfd p[3] = { { c->wake[0], POLLIN, 0 }, { c->ready, POLLIN, 0 }, { c->in_fd, POLLIN, 0 } };
+		nfds_t np = (eof || backlog) ? 2 : 3;
+		int r = poll(p, np, -1);
 		if (r < 0 && errno != EINTR) {
 			log_warn("console: poll: %s", strerror(errno));
 			break;
 		}
+		if (r < 0)
+			continue;
 		if (p[0].revents)
 			break; /* console_stop */
-		if (np < 2 || !(p[1].revents & (POLLIN | POLLHUP | POLLERR)))
+		if (p[1].revents) {
+			uint64_t v;
+			(void)!read(c->ready, &v, sizeof(v));
+		}
+		if (np < 3 || !(p[2].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
 		uint8_t raw[sizeof(c->pending)];
 		ssize_t n = read(c->in_fd, raw, sizeof(raw));
@@ -70,9 +93,16 @@ static void *console_thread(void *arg)
 			continue;
 		}
 		size_t nout;
-		if (console_filter(c, raw, (size_t)n, c->pending, &nout)) {
+		switch (console_filter(c, raw, (size_t)n, c->pending, &nout)) {
+		case CONSOLE_KEY_QUIT:
 			log_info("console: Ctrl-A x");
 			vm_request_stop(c->vm, VM_OUTCOME_POWEROFF, 0);
+			break;
+		case CONSOLE_KEY_HELP:
+			(void)!write(STDERR_FILENO, console_help, sizeof(console_help) - 1);
+			break;
+		case CONSOLE_KEY_NONE:
+			break;
 		}
 		c->npending = nout;
 		c->off = 0;
@@ -86,15 +116,20 @@ int console_start(struct console *c, struct vm *vm, int in_fd)
 	c->vm = vm;
 	c->in_fd = in_fd;
 	c->wake[0] = c->wake[1] = -1;
-	if (pipe2(c->wake, O_CLOEXEC) < 0) {
+	c->ready = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (c->ready < 0 || pipe2(c->wake, O_CLOEXEC) < 0) {
 		int e = errno;
-		log_error("console: pipe: %s", strerror(e));
+		log_error("console: %s: %s", c->ready < 0 ? "eventfd" : "pipe", strerror(e));
+		console_stop(c);
 		return -e;
 	}
 	int r = terminal_raw(&c->term, in_fd);
 	if (r < 0)
 		log_warn("console: cannot put the terminal in raw mode: %s", strerror(-r));
 	c->escapes = c->term.raw;
+	/* A person at a terminal types when the guest is ready; a pipe or a
+	 * file does not wait, so its bytes are held until the guest is. */
+	uart16550_connect_input(vm->uart, !isatty(in_fd), console_wake, c);
 	r = pthread_create(&c->thread, NULL, console_thread, c);
 	if (r != 0) {
 		terminal_restore(&c->term);
@@ -107,6 +142,9 @@ int console_start(struct console *c, struct vm *vm, int in_fd)
 
 void console_stop(struct console *c)
 {
+	if (!c->vm)
+		return; /* never started (--console none) */
+	uart16550_connect_input(c->vm->uart, false, NULL, NULL);
 	if (c->started) {
 		char b = 0;
 		(void)!write(c->wake[1], &b, 1);
@@ -118,4 +156,8 @@ void console_stop(struct console *c)
 		if (c->wake[i] >= 0)
 			close(c->wake[i]);
 	c->wake[0] = c->wake[1] = -1;
+	if (c->ready >= 0)
+		close(c->ready);
+	c->ready = -1;
+	c->vm = NULL;
 }

@@ -3,11 +3,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysinfo.h>
 
 #include "cli.h"
 #include "console.h"
 #include "util/log.h"
 #include "vm.h"
+
+/* Guest RAM is mapped lazily, so a --mem beyond the host's RAM starts, and
+ * the host kills vmon (or swaps) only when the guest touches it: say so
+ * once, when the guest is about to run (a run refused before that keeps its
+ * one error line). */
+static void warn_mem_over_host(const struct vm_config *cfg)
+{
+	struct sysinfo si;
+	if (sysinfo(&si) < 0)
+		return;
+	uint64_t host = (uint64_t)si.totalram * si.mem_unit;
+	if (cfg->mem_size > host)
+		log_warn("--mem: %llu MiB is more than this host's RAM (%llu MiB): the guest may be killed "
+			 "when it uses it", (unsigned long long)(cfg->mem_size >> 20),
+			 (unsigned long long)(host >> 20));
+}
 
 static int run(const struct vm_config *cfg)
 {
@@ -32,6 +49,7 @@ static int run(const struct vm_config *cfg)
 		vm_destroy(&vm);
 		return 2;
 	}
+	warn_mem_over_host(cfg);
 	if (vm.engine->start(&vm) < 0) {
 		/* Threads already started must see the run as over before stop()
 		 * kicks them, or they would re-enter their loop forever. */

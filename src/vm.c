@@ -23,12 +23,12 @@ static void vm_irq_set(void *opaque, unsigned gsi, int level)
 		vm->engine->set_irq(vm, gsi, level);
 }
 
-/* A guest reboot ends the run with status 0: whoever started vmon decides
- * whether to start it again (design.md, issue 6). */
+/* A guest reboot ends the run with a status of its own, so that whoever
+ * started vmon can tell it from a poweroff and start it again (issue 10). */
 static void on_reset(void *opaque)
 {
 	log_info("guest reset");
-	vm_request_stop(opaque, VM_OUTCOME_POWEROFF, 0);
+	vm_request_stop(opaque, VM_OUTCOME_RESET, 0);
 }
 
 static void on_acpi_event(void *opaque, enum acpi_pm_event ev)
@@ -125,6 +125,7 @@ int vm_exit_status(const struct vm *vm)
 	case VM_OUTCOME_CRASH: return 4;
 	case VM_OUTCOME_SETUP: return 2;
 	case VM_OUTCOME_SIGNAL: return 128 + vm->outcome_code;
+	case VM_OUTCOME_RESET: return VM_EXIT_RESET;
 	case VM_OUTCOME_RUNNING: break;
 	}
 	return 4;

@@ -28,6 +28,7 @@ enum vm_outcome {
 	VM_OUTCOME_CRASH,      /* triple fault, internal error: status 4 */
 	VM_OUTCOME_SETUP,      /* the host cannot run this guest: status 2 */
 	VM_OUTCOME_SIGNAL,     /* SIGINT/SIGTERM: status 128 + code */
+	VM_OUTCOME_RESET,      /* the guest reset the machine (reboot): status 6 */
 };
 
 struct vm {
@@ -77,6 +78,10 @@ static inline bool vm_stopping(struct vm *vm)
 {
 	return atomic_load_explicit(&vm->stopping, memory_order_acquire);
 }
+
+/* The status of a guest reset: even, so no debug-exit value (odd) can
+ * give it, and apart from 0 (poweroff), 2 (setup) and 4 (crash). */
+#define VM_EXIT_RESET 6
 
 /* The process exit status for the recorded outcome (design.md contract). */
 int vm_exit_status(const struct vm *vm);

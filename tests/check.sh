@@ -14,8 +14,8 @@ for target in test "SANITIZE=1 test" linux nested; do
 	[ "${PIPESTATUS[0]}" -eq 0 ] || st=1
 done
 # The suites' own totals: build and build-asan (tests/run.sh), linux, nested.
-p=$(awk '/^(build|build-asan|linux|nested): [0-9]+ passed/ { s += $2 } END { print s + 0 }' "$out")
-f=$(awk '/^(build|build-asan|linux|nested): [0-9]+ passed/ { s += $4 } END { print s + 0 }' "$out")
+p=$(awk '/^(build|build-asan|linux|linux-console|nested): [0-9]+ passed/ { s += $2 } END { print s + 0 }' "$out")
+f=$(awk '/^(build|build-asan|linux|linux-console|nested): [0-9]+ passed/ { s += $4 } END { print s + 0 }' "$out")
 rm -f "$out"
 # A suite that failed without printing its count still fails the run.
 [ $st -ne 0 ] && [ "$f" -eq 0 ] && f=1

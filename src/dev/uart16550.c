@@ -58,7 +58,30 @@ struct uart16550 {
 
 	uint8_t rx[RX_FIFO_SIZE];
 	unsigned rx_head, rx_count;
+
+	/* Input source (uart16550_connect_input). */
+	bool hold;              /* take input only once the guest is ready */
+	bool polling;           /* the guest was seen polling LSR for input */
+	unsigned lsr_reads;     /* LSR reads since the last register write */
+	bool rx_waiting;        /* the source was turned away: notify it */
+	uart16550_notify_fn *notify;
+	void *notify_opaque;
 };
+
+static bool rx_ready(const struct uart16550 *u)
+{
+	return !u->hold || u->polling || ((u->ier & IER_RDI) && (u->mcr & MCR_OUT2));
+}
+
+/* After a guest access: true when a turned-away source must be told that
+ * the receiver takes bytes again. */
+static bool rx_wake(struct uart16550 *u)
+{
+	if (!u->rx_waiting || !rx_ready(u) || u->rx_count == RX_FIFO_SIZE)
+		return false;
+	u->rx_waiting = false;
+	return u->notify != NULL;
+}
 
 /* Interrupt identification, highest priority first (datasheet table 4). */
 static uint8_t pending_iir(const struct uart16550 *u)
@@ -133,6 +156,8 @@ static uint8_t reg_read(struct uart16550 *u, unsigned reg)
 	case REG_MCR:
 		return u->mcr;
 	case REG_LSR: {
+		if (!(u->ier & IER_RDI) && ++u->lsr_reads >= UART_POLL_READS)
+			u->polling = true;
 		uint8_t lsr = LSR_THRE | LSR_TEMT | u->lsr_extra | (u->rx_count ? LSR_DR : 0);
 		u->lsr_extra = 0; /* error bits clear on read */
 		return lsr;
@@ -149,6 +174,7 @@ static uint8_t reg_read(struct uart16550 *u, unsigned reg)
 
 static void reg_write(struct uart16550 *u, unsigned reg, uint8_t v)
 {
+	u->lsr_reads = 0;
 	switch (reg) {
 	case REG_RBR_THR:
 		if (u->lcr & LCR_DLAB)
@@ -197,6 +223,10 @@ void uart16550_io(void *opaque, uint64_t offset, unsigned size, int is_write, ui
 		*value = reg_read(u, (unsigned)offset);
 		update_irq(u);
 	}
+	/* Under the lock, so that once uart16550_connect_input() has replaced
+	 * the hook no call to the old one is still in flight. */
+	if (rx_wake(u))
+		u->notify(u->notify_opaque);
 	pthread_mutex_unlock(&u->lock);
 }
 
@@ -209,11 +239,23 @@ size_t uart16550_receive(struct uart16550 *u, const uint8_t *buf, size_t len)
 {
 	pthread_mutex_lock(&u->lock);
 	size_t n = 0;
-	while (n < len && u->rx_count < RX_FIFO_SIZE)
-		rx_push(u, buf[n++]);
+	if (rx_ready(u))
+		while (n < len && u->rx_count < RX_FIFO_SIZE)
+			rx_push(u, buf[n++]);
+	if (n < len)
+		u->rx_waiting = true;
 	update_irq(u);
 	pthread_mutex_unlock(&u->lock);
 	return n;
+}
+
+void uart16550_connect_input(struct uart16550 *u, bool hold, uart16550_notify_fn *notify, void *opaque)
+{
+	pthread_mutex_lock(&u->lock);
+	u->hold = hold;
+	u->notify = notify;
+	u->notify_opaque = opaque;
+	pthread_mutex_unlock(&u->lock);
 }
 
 int uart16550_create(struct io_bus *bus, uint16_t base, int out_fd, const struct irq_line *irq,

@@ -3,6 +3,7 @@
 #ifndef VMON_DEV_UART16550_H
 #define VMON_DEV_UART16550_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,8 +21,27 @@ int uart16550_create(struct io_bus *bus, uint16_t base, int out_fd, const struct
 		     struct uart16550 **out);
 void uart16550_destroy(struct uart16550 *u);
 
-/* Queues bytes for the guest to read; returns how many fit in the FIFO. */
+/* Queues bytes for the guest to read; returns how many the receiver took:
+ * no more than fit in the FIFO, and none while input is held (below). When
+ * it takes fewer than len, the notify function of uart16550_connect_input()
+ * is called once the receiver can take more. */
 size_t uart16550_receive(struct uart16550 *u, const uint8_t *buf, size_t len);
+
+typedef void uart16550_notify_fn(void *opaque);
+
+/* Connects an input source. hold: take no input until the guest's driver is
+ * ready for it, so a FIFO reset while it sets the port up loses nothing
+ * (for piped stdin, which has no person to type again). Ready means the
+ * received-data interrupt can reach the CPU (IER bit 0 and MCR OUT2, which
+ * gates IRQ 4 on a PC), or the guest polls: UART_POLL_READS reads of LSR in
+ * a row, with the interrupt off and no register write between them (a
+ * driver that prints reads LSR once or twice per byte it writes). Polling
+ * is remembered; the interrupt condition is followed as it changes.
+ * notify (may be NULL) is called from the thread of the guest access with
+ * the UART's lock held: it must be quick and not call back into the UART.
+ * Once this returns, the previous notify is no longer called. */
+#define UART_POLL_READS 16
+void uart16550_connect_input(struct uart16550 *u, bool hold, uart16550_notify_fn *notify, void *opaque);
 
 /* The register file as seen by a port access (for unit tests and the bus). */
 void uart16550_io(void *opaque, uint64_t offset, unsigned size, int is_write, uint64_t *value);

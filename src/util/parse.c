@@ -4,16 +4,34 @@
 #include <errno.h>
 #include <stdlib.h>
 
-int parse_u64(const char *s, uint64_t *out)
+/* Decimal, or hex after "0x": a leading zero does not mean octal ("010"
+ * is ten, as a user who types it means). Leaves *end after the digits. */
+static int parse_number(const char *s, unsigned long long *v, char **end)
 {
-	if (!s || !*s || !isdigit((unsigned char)s[0]))
+	if (!s || !isdigit((unsigned char)s[0]))
 		return -EINVAL; /* rejects "", "-1", " 1", "+1" */
-	char *end;
+	int base = 10;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		s += 2;
+		base = 16;
+		if (!isxdigit((unsigned char)s[0]))
+			return -EINVAL; /* "0x", "0x-1" */
+	}
 	errno = 0;
-	unsigned long long v = strtoull(s, &end, 0);
+	*v = strtoull(s, end, base);
 	if (errno == ERANGE)
 		return -ERANGE;
-	if (*end != '\0' || end == s)
+	return 0;
+}
+
+int parse_u64(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+	int r = parse_number(s, &v, &end);
+	if (r < 0)
+		return r;
+	if (*end != '\0')
 		return -EINVAL;
 	*out = v;
 	return 0;
@@ -21,13 +39,11 @@ int parse_u64(const char *s, uint64_t *out)
 
 int parse_size(const char *s, uint64_t *out)
 {
-	if (!s || !*s || !isdigit((unsigned char)s[0]))
-		return -EINVAL;
+	unsigned long long v;
 	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 0);
-	if (errno == ERANGE)
-		return -ERANGE;
+	int r = parse_number(s, &v, &end);
+	if (r < 0)
+		return r;
 	unsigned shift = 0;
 	switch (*end) {
 	case '\0': break;

@@ -4,7 +4,8 @@
 
 #include <stdint.h>
 
-/* "4096", "0x1000", "64K", "256M", "2G" (binary units). Returns 0 or -EINVAL
+/* Numbers are decimal or 0x-hex; a leading 0 is still decimal ("010" = 10).
+ * "4096", "0x1000", "64K", "256M", "2G" (binary units). Returns 0 or -EINVAL
  * (garbage, empty) / -ERANGE (overflow). */
 int parse_size(const char *s, uint64_t *out);
 

@@ -8,4 +8,7 @@ G=$BUILD/guest
 if [ ! -f "$G/vmlinuz" ] || [ ! -f "$G/initrd.img" ]; then
 	tools/mkguest "$G" >/dev/null || { echo "FAIL linux: tools/mkguest failed"; echo "linux: 0 passed, 1 failed"; exit 1; }
 fi
-exec env BUILD="$BUILD" tests/linux/run.sh emu "$G/vmlinuz" "$G/initrd.img"
+st=0
+env BUILD="$BUILD" tests/linux/run.sh emu "$G/vmlinuz" "$G/initrd.img" || st=1
+env BUILD="$BUILD" tests/linux/console.sh emu "$G/vmlinuz" "$G/initrd.img" || st=1
+exit $st

@@ -52,6 +52,13 @@ int main(void)
 	CHECK_EQ(PARSE("run", "--kernel", "k.elf", "--append", "a b c", "--initrd", "i.img"), CLI_RUN);
 	CHECK(strcmp(cfg.kernel, "k.elf") == 0 && strcmp(cfg.append, "a b c") == 0);
 
+	/* Numbers are decimal or 0x-hex: 010 is ten vCPUs, not eight (issue 10). */
+	CHECK_EQ(PARSE("run", "--raw", "g.bin", "--mode", "real", "--cpus", "010", "--addr", "010000"), CLI_RUN);
+	CHECK_EQ(cfg.cpus, 10);
+	CHECK_EQ(cfg.addr, 10000);
+	CHECK_EQ(PARSE("run", "--raw", "g.bin", "--mode", "real", "--mem", "010M"), CLI_RUN);
+	CHECK_EQ(cfg.mem_size, 10ULL << 20);
+
 	/* Errors name the option and the bad value. */
 	struct { const char *const *args; const char *needle; } errors[] = {
 		{ (const char *const[]){ "run", "--raw", "g", "--mode", "x86", NULL }, "--mode: unknown mode 'x86'" },
@@ -75,6 +82,18 @@ int main(void)
 		{ (const char *const[]){ "run", "stray", NULL }, "stray" },
 		{ (const char *const[]){ "run", "--raw", "", "--mode", "real", NULL }, "--raw: empty" },
 		{ (const char *const[]){ "run", "--raw", "g", "--mode", "real", "--trace", "t", NULL }, "--trace: only with --accel emu" },
+		/* Each option once: the second value is named. */
+		{ (const char *const[]){ "run", "--raw", "g", "--mode", "real", "--mem", "1G", "--mem=2G", NULL }, "--mem: given twice ('2G')" },
+		{ (const char *const[]){ "run", "--kernel", "k", "--kernel", "k2", NULL }, "--kernel: given twice" },
+		{ (const char *const[]){ "run", "--raw", "g", "--mode", "real", "--mode", "real", NULL }, "--mode: given twice" },
+		/* Options of the other boot kind are refused, not ignored. */
+		{ (const char *const[]){ "run", "--raw", "g", "--mode", "real", "--append", "quiet", NULL }, "--append: only with --kernel" },
+		{ (const char *const[]){ "run", "--raw", "g", "--mode", "real", "--append", "", NULL }, "--append: only with --kernel" },
+		{ (const char *const[]){ "run", "--raw", "g", "--mode", "real", "--initrd", "i", NULL }, "--initrd: only with --kernel" },
+		{ (const char *const[]){ "run", "--kernel", "k", "--addr", "0x100000", NULL }, "--addr: only with --raw" },
+		{ (const char *const[]){ "run", "--kernel", "k", "--entry", "0x100000", NULL }, "--entry: only with --raw" },
+		{ (const char *const[]){ "run", "--kernel", "k", "--addr", "0x10000", NULL }, "--addr: only with --raw" },
+		{ (const char *const[]){ "run", "--raw", "g", "--mode", "real", "--cpus", "08x", NULL }, "--cpus: '08x'" },
 	};
 	for (unsigned i = 0; i < sizeof(errors) / sizeof(errors[0]); i++) {
 		enum cli_action a = parse(&cfg, err, errors[i].args);

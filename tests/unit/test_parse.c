@@ -45,5 +45,21 @@ int main(void)
 	CHECK_EQ(parse_u64("", &v), -EINVAL);
 	CHECK_EQ(parse_u64("-5", &v), -EINVAL);
 	CHECK_EQ(parse_u64("0x", &v), -EINVAL);
+	/* A leading zero is decimal, never octal (issue 10): 010 is ten, 09 nine. */
+	CHECK_EQ(parse_u64("010", &v), 0);
+	CHECK_EQ(v, 10);
+	CHECK_EQ(parse_u64("09", &v), 0);
+	CHECK_EQ(v, 9);
+	CHECK_EQ(parse_u64("0X1f", &v), 0);
+	CHECK_EQ(v, 0x1f);
+	CHECK_EQ(parse_u64("0x-1", &v), -EINVAL);
+	CHECK_EQ(parse_u64("0x 1", &v), -EINVAL);
+	CHECK_EQ(parse_u64("0b101", &v), -EINVAL);
+	CHECK_EQ(parse_u64("18446744073709551616", &v), -ERANGE);
+	CHECK_EQ(parse_u64("0x10000000000000000", &v), -ERANGE);
+	check_size("010M", 0, 10ULL << 20);
+	check_size("0x10M", 0, 16ULL << 20);
+	check_size("0x1B", 0, 0x1b);
+	check_size("0xM", -EINVAL, 0);
 	return unit_report("parse");
 }

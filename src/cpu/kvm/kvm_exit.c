@@ -163,9 +163,9 @@ static bool handle_system_event(struct kvm_vcpu *v)
 		vm_request_stop(vm, VM_OUTCOME_POWEROFF, 0);
 		return false;
 	case KVM_SYSTEM_EVENT_RESET:
-		/* A reboot ends vmon with status 0: the user restarts it. */
+		/* A reboot ends vmon with the reset status: the user restarts it. */
 		log_info("guest reset");
-		vm_request_stop(vm, VM_OUTCOME_POWEROFF, 0);
+		vm_request_stop(vm, VM_OUTCOME_RESET, 0);
 		return false;
 	case KVM_SYSTEM_EVENT_CRASH:
 		kvm_vcpu_crash(v, "guest reported a crash (system event)");
