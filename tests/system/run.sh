@@ -522,6 +522,11 @@ fi
 echo "== signals: clean stop, status 128+n"
 for eng in $ENGINES; do
 	for sig in TERM INT; do
+		# The last run's "spinning" must not be read as this one's: the
+		# child truncates the file only when it gets to its redirection,
+		# and a signal sent before vmon blocks it is lost (bash starts a
+		# background command with SIGINT ignored), so vmon would spin on.
+		rm -f "$TMP/out"
 		"$VMON" run --accel "$eng" --raw "$G/spin.prot32.bin" --mode prot32 >"$TMP/out" 2>"$TMP/err" </dev/null &
 		pid=$!
 		# Wait for the guest's line, then signal.
