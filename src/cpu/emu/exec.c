@@ -122,6 +122,8 @@ static int fetch_decode(struct emu_cpu *cpu, struct emu_insn *in, const struct e
 		const uint8_t *p = emu_fetch_peek(cpu, cpu->rip);
 		unsigned n = ce->insn.len;
 		if (p && n && ce->mode == cpu->code_size && same_bytes(ce->bytes, p, n)) {
+			/* --trace and the crash report print ibytes: keep them this instruction's */
+			memcpy(cpu->ibytes, ce->bytes, n);
 			cpu->ilen = (uint8_t)n;
 			*out = &ce->insn;
 			return EMU_OK;
