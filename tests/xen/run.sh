@@ -9,7 +9,8 @@
 # What is checked: Xen's banner, dom0 built, dom0's Linux runs /init, and
 # Xen's serial console takes input (CTRL-a three times switches the input
 # from dom0 to Xen, then the debug key 'q' dumps the domains), with no Xen BUG
-# or panic on the way. The run is then ended with SIGTERM (status 143).
+# or panic on the way. The run is then ended with SIGTERM (status 143), and
+# stderr must hold no sanitizer report.
 set -u
 XEN=$1 KERNEL=$2 INITRD=$3
 ENGINE=${ENGINE:-emu}
@@ -75,6 +76,12 @@ wait "$pid"
 st=$?
 exec 3>&-
 [ $st -eq 143 ] && ok "[$ENGINE] SIGTERM -> 143" || { bad "[$ENGINE] status $st, expected 143"; tail -3 "$TMP/err"; }
+# Under an ASan+UBSan build (BUILD=build-asan) a report would be on stderr.
+if grep -q -E "runtime error|AddressSanitizer|LeakSanitizer" "$TMP/err"; then
+	bad "[$ENGINE] sanitizer report: $(grep -m1 -E "runtime error|AddressSanitizer|LeakSanitizer" "$TMP/err")"
+else
+	ok "[$ENGINE] no sanitizer report on stderr"
+fi
 if [ $fail -ne 0 ]; then
 	echo "     last console lines:"
 	tail -5 "$TMP/out" | sed 's/^/     /'
