@@ -112,6 +112,13 @@ static int set_append(struct vm_config *cfg, const char *arg, char *err, size_t 
 	return 0;
 }
 
+static int set_boot32(struct vm_config *cfg, const char *arg, char *err, size_t errlen)
+{
+	(void)arg, (void)err, (void)errlen;
+	cfg->boot32 = true;
+	return 0;
+}
+
 static int set_raw(struct vm_config *cfg, const char *arg, char *err, size_t errlen)
 {
 	if (!*arg)
@@ -160,6 +167,8 @@ static const struct cli_option options[] = {
 	{ "kernel", "FILE", "Linux bzImage, ELF32, ELF64 or Multiboot image", set_kernel, "Kernel boot" },
 	{ "initrd", "FILE", "initial ramdisk (Linux boot)", set_initrd, "Kernel boot" },
 	{ "append", "CMDLINE", "kernel command line (Multiboot, Linux)", set_append, "Kernel boot" },
+	{ "boot32", NULL, "Linux: the 32-bit entry (paging off) even if the kernel has a 64-bit one",
+	  set_boot32, "Kernel boot" },
 	{ "raw", "FILE", "flat binary to load and enter", set_raw, "Raw boot" },
 	{ "mode", "MODE", "real|prot32|paged32|long64: CPU mode at entry", set_mode, "Raw boot" },
 	{ "addr", "A", "guest-physical load address (default 0x10000)", set_addr, "Raw boot" },
@@ -194,7 +203,12 @@ static enum cli_action parse_run(int argc, char **argv, struct vm_config *cfg, c
 			return CLI_ERROR;
 		}
 		const char *arg = NULL;
-		if (eq)
+		if (!o->argname && eq) {
+			fail(err, errlen, "--%s: takes no value ('%s')", o->name, eq + 1);
+			return CLI_ERROR;
+		} else if (!o->argname)
+			arg = "";
+		else if (eq)
 			arg = eq + 1;
 		else if (i + 1 < argc)
 			arg = argv[++i];

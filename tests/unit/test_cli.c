@@ -51,6 +51,10 @@ int main(void)
 
 	CHECK_EQ(PARSE("run", "--kernel", "k.elf", "--append", "a b c", "--initrd", "i.img"), CLI_RUN);
 	CHECK(strcmp(cfg.kernel, "k.elf") == 0 && strcmp(cfg.append, "a b c") == 0);
+	CHECK(!cfg.boot32);
+	/* An option without a value does not take the next argument. */
+	CHECK_EQ(PARSE("run", "--boot32", "--kernel", "bz"), CLI_RUN);
+	CHECK(cfg.boot32 && strcmp(cfg.kernel, "bz") == 0);
 
 	/* Errors name the option and the bad value. */
 	struct { const char *const *args; const char *needle; } errors[] = {
@@ -75,6 +79,7 @@ int main(void)
 		{ (const char *const[]){ "run", "stray", NULL }, "stray" },
 		{ (const char *const[]){ "run", "--raw", "", "--mode", "real", NULL }, "--raw: empty" },
 		{ (const char *const[]){ "run", "--raw", "g", "--mode", "real", "--trace", "t", NULL }, "--trace: only with --accel emu" },
+		{ (const char *const[]){ "run", "--kernel", "k", "--boot32=yes", NULL }, "--boot32: takes no value" },
 	};
 	for (unsigned i = 0; i < sizeof(errors) / sizeof(errors[0]); i++) {
 		enum cli_action a = parse(&cfg, err, errors[i].args);
