@@ -63,48 +63,68 @@ if [ -f "$x64" ]; then
 	fi
 fi
 
-# boot NAME ENGINE IMAGE [vmon options...]: boots until the status line
-# says Pass.
-boot() {
-	local name=$1 engine=$2 image=$IMG/$3
+# start NAME ENGINE IMAGE [vmon options...]: boots in the background; the
+# boots run side by side (each emu VM is one host thread, and most of a
+# first pass is memtest's 160 s wait), then wait_all watches them all.
+names=() pids=() descs=()
+start() {
+	local name=$1 engine=$2 file=$3 image=$IMG/$3
 	shift 3
 	if [ ! -f "$image" ]; then
 		bad "$name: $image is not in memtest86+ $ver"
 		return
 	fi
-	local out=$TMP/$name.out err=$TMP/$name.err
-	local start=$SECONDS
 	"$VMON" run --accel "$engine" --mem "$MEM" --kernel "$image" --append console=ttyS0,115200 "$@" \
-		</dev/null >"$out" 2>"$err" &
-	local pid=$! got=
-	while kill -0 "$pid" 2>/dev/null && [ $((SECONDS - start)) -lt "$TIMEOUT" ]; do
-		if grep -q "Status: Pass" "$out"; then
-			got=1
-			break
-		fi
-		sleep 1
-	done
-	local secs=$((SECONDS - start))
-	if kill -0 "$pid" 2>/dev/null; then
-		kill "$pid"
-		wait "$pid" 2>/dev/null
-		if [ -n "$got" ]; then
-			ok "$name (memtest86+ $ver, --accel $engine $*${*:+ }--mem $MEM): first pass, no errors, after ${secs} s"
-			return
-		fi
-		bad "$name: no pass within $TIMEOUT s"
-	else
-		wait "$pid"
-		bad "$name: vmon ended with status $? before the first pass"
-	fi
-	# What the screen said last: the test and status lines.
-	grep -a -o "#[0-9]* *\[[^]]*\]\|Status: [A-Za-z!]*\|Errors: *[0-9]*" "$out" | tail -3 | sed 's/^/     /'
-	head -5 "$err" | sed 's/^/     /'
+		</dev/null >"$TMP/$name.out" 2>"$TMP/$name.err" &
+	pids+=($!)
+	names+=("$name")
+	descs+=("$file --accel $engine $*${*:+ }--mem $MEM")
 }
 
-boot x64 emu memtest86+x64.bin
-boot x64-boot32 emu memtest86+x64.bin --boot32
-boot ia32-smp2 emu memtest86+ia32.bin --cpus 2
+# wait_all: until each boot's status line says Pass (then it is killed),
+# vmon ends on its own, or TIMEOUT; then one result line per boot.
+wait_all() {
+	local t0=$SECONDS i n=${#pids[@]}
+	local -a state secs
+	while :; do
+		local running=0
+		for ((i = 0; i < n; i++)); do
+			[ -z "${state[i]:-}" ] || continue
+			if grep -q "Status: Pass" "$TMP/${names[i]}.out"; then
+				state[i]=pass
+			elif ! kill -0 "${pids[i]}" 2>/dev/null; then
+				state[i]=ended
+			elif [ $((SECONDS - t0)) -ge "$TIMEOUT" ]; then
+				state[i]=timeout
+			else
+				running=1
+				continue
+			fi
+			secs[i]=$((SECONDS - t0))
+			kill "${pids[i]}" 2>/dev/null
+		done
+		[ $running -eq 1 ] || break
+		sleep 1
+	done
+	for ((i = 0; i < n; i++)); do
+		wait "${pids[i]}"
+		local st=$? name=${names[i]}
+		case ${state[i]} in
+		pass) ok "$name (memtest86+ $ver, ${descs[i]}): first pass, no errors, after ${secs[i]} s"; continue ;;
+		ended) bad "$name (${descs[i]}): vmon ended with status $st before the first pass" ;;
+		*) bad "$name (${descs[i]}): no pass within $TIMEOUT s" ;;
+		esac
+		# What the screen said last: the test and status lines.
+		grep -a -o "#[0-9]* *\[[^]]*\]\|Status: [A-Za-z!]*\|Errors: *[0-9]*" "$TMP/$name.out" | tail -3 | sed 's/^/     /'
+		head -5 "$TMP/$name.err" | sed 's/^/     /'
+	done
+	names=() pids=() descs=()
+}
+
+start x64 emu memtest86+x64.bin
+start x64-boot32 emu memtest86+x64.bin --boot32
+start ia32-smp2 emu memtest86+ia32.bin --cpus 2
+wait_all
 
 # Under KVM where it runs guest ring 0 on the CPU. kvm-pvm emulates ring 0
 # (about a million instructions a second: a pass would take days) and runs
@@ -115,7 +135,8 @@ if ! kvm_usable "$VMON" "$BUILD"; then
 elif kvm_pvm; then
 	echo "SKIP memtest under kvm: /dev/kvm is kvm-pvm, which emulates guest ring 0"
 else
-	boot kvm-x64 kvm memtest86+x64.bin
-	boot kvm-ia32 kvm memtest86+ia32.bin --cpus 2
+	start kvm-x64 kvm memtest86+x64.bin
+	start kvm-ia32 kvm memtest86+ia32.bin --cpus 2
+	wait_all
 fi
 finish
