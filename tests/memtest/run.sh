@@ -85,7 +85,7 @@ start() {
 # vmon ends on its own, or TIMEOUT; then one result line per boot.
 wait_all() {
 	local t0=$SECONDS i n=${#pids[@]}
-	local -a state secs
+	local -a state secs cpu
 	while :; do
 		local running=0
 		for ((i = 0; i < n; i++)); do
@@ -101,6 +101,9 @@ wait_all() {
 				continue
 			fi
 			secs[i]=$((SECONDS - t0))
+			# vmon's CPU time (utime + stime, in clock ticks), before the kill.
+			cpu[i]=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%d", ($14 + $15) / hz }' \
+				"/proc/${pids[i]}/stat" 2>/dev/null)
 			kill "${pids[i]}" 2>/dev/null
 		done
 		[ $running -eq 1 ] || break
@@ -110,7 +113,10 @@ wait_all() {
 		wait "${pids[i]}"
 		local st=$? name=${names[i]}
 		case ${state[i]} in
-		pass) ok "$name (memtest86+ $ver, ${descs[i]}): first pass, no errors, after ${secs[i]} s"; continue ;;
+		pass)
+			ok "$name (memtest86+ $ver, ${descs[i]}): first pass, no errors, after ${secs[i]} s (vmon: ${cpu[i]:-?} s of CPU)"
+			continue
+			;;
 		ended) bad "$name (${descs[i]}): vmon ended with status $st before the first pass" ;;
 		*) bad "$name (${descs[i]}): no pass within $TIMEOUT s" ;;
 		esac
