@@ -132,14 +132,14 @@ start x64-boot32 emu memtest86+x64.bin --boot32
 start ia32-smp2 emu memtest86+ia32.bin --cpus 2
 wait_all
 
-# Under KVM where it runs guest ring 0 on the CPU. kvm-pvm emulates ring 0
-# (about a million instructions a second: a pass would take days) and runs
-# no paging outside long mode (the ia32 image turns on PAE paging).
+# Under KVM where it runs guest ring 0 on the CPU. kvm-pvm emulates ring 0,
+# without x87: both images enter (the 32-bit and the 64-bit entry state
+# load) and stop at their startup's FWAIT, status 4, "could not emulate".
 . tests/engines.sh
 if ! kvm_usable "$VMON" "$BUILD"; then
 	echo "SKIP memtest under kvm: no usable /dev/kvm"
 elif kvm_pvm; then
-	echo "SKIP memtest under kvm: /dev/kvm is kvm-pvm, which emulates guest ring 0"
+	echo "SKIP memtest under kvm: /dev/kvm is kvm-pvm, which emulates guest ring 0 without x87 (memtest's FWAIT)"
 else
 	start kvm-x64 kvm memtest86+x64.bin
 	start kvm-ia32 kvm memtest86+ia32.bin --cpus 2
