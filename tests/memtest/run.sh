@@ -85,7 +85,7 @@ start() {
 # vmon ends on its own, or TIMEOUT; then one result line per boot.
 wait_all() {
 	local t0=$SECONDS i n=${#pids[@]}
-	local -a state secs cpu
+	local -a state secs cpu status
 	while :; do
 		local running=0
 		for ((i = 0; i < n; i++)); do
@@ -105,13 +105,16 @@ wait_all() {
 			cpu[i]=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%d", ($14 + $15) / hz }' \
 				"/proc/${pids[i]}/stat" 2>/dev/null)
 			kill "${pids[i]}" 2>/dev/null
+			# Reaped at once: bash forgets a dead child's status when a
+			# later child (each grep and sleep here) gets its PID.
+			wait "${pids[i]}"
+			status[i]=$?
 		done
 		[ $running -eq 1 ] || break
 		sleep 1
 	done
 	for ((i = 0; i < n; i++)); do
-		wait "${pids[i]}"
-		local st=$? name=${names[i]}
+		local st=${status[i]} name=${names[i]}
 		case ${state[i]} in
 		pass)
 			ok "$name (memtest86+ $ver, ${descs[i]}): first pass, no errors, after ${secs[i]} s (vmon: ${cpu[i]:-?} s of CPU)"
