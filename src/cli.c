@@ -112,6 +112,13 @@ static int set_append(struct vm_config *cfg, const char *arg, char *err, size_t 
 	return 0;
 }
 
+static int set_boot32(struct vm_config *cfg, const char *arg, char *err, size_t errlen)
+{
+	(void)arg, (void)err, (void)errlen;
+	cfg->boot32 = true;
+	return 0;
+}
+
 static int set_raw(struct vm_config *cfg, const char *arg, char *err, size_t errlen)
 {
 	if (!*arg)
@@ -164,6 +171,8 @@ static const struct cli_option options[] = {
 	{ "initrd", "FILE", "Linux: initial ramdisk; Multiboot: modules \"FILE ARGS,FILE2\" (,, = comma)",
 	  set_initrd, "Kernel boot" },
 	{ "append", "CMDLINE", "the kernel command line (Linux, Multiboot)", set_append, "Kernel boot" },
+	{ "boot32", NULL, "Linux: the 32-bit entry (paging off) even if the kernel has a 64-bit one",
+	  set_boot32, "Kernel boot" },
 	{ "raw", "FILE", "a flat binary, loaded at --addr and entered at --entry", set_raw, "Raw boot" },
 	{ "mode", "MODE", "real|prot32|paged32|long64: the CPU mode at entry", set_mode, "Raw boot" },
 	{ "addr", "A", "guest-physical load address (default 0x10000)", set_addr, "Raw boot" },
@@ -189,6 +198,7 @@ static const struct {
 	{ "mode", "raw", "a kernel image defines its own entry mode" },
 	{ "addr", "raw", "a kernel image says where it loads" },
 	{ "entry", "raw", "a kernel image has its own entry point" },
+	{ "boot32", "kernel", "it picks the entry of a Linux kernel" },
 };
 
 static bool given(const bool *seen, const char *name)
@@ -217,7 +227,12 @@ static enum cli_action parse_run(int argc, char **argv, struct vm_config *cfg, c
 			return CLI_ERROR;
 		}
 		const char *arg = NULL;
-		if (eq)
+		if (!o->argname && eq) {
+			fail(err, errlen, "--%s: takes no value ('%s')", o->name, eq + 1);
+			return CLI_ERROR;
+		} else if (!o->argname)
+			arg = "";
+		else if (eq)
 			arg = eq + 1;
 		else if (i + 1 < argc)
 			arg = argv[++i];

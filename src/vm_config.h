@@ -28,6 +28,7 @@ struct vm_config {
 	const char *kernel;
 	const char *initrd;
 	const char *append;
+	bool boot32;          /* --boot32: a bzImage's 32-bit entry even when it has the 64-bit one */
 
 	/* --raw boot */
 	const char *raw;

@@ -1,21 +1,27 @@
 #!/usr/bin/env bash
 # `make check`, the README's test command: every suite, plain and under
-# ASan+UBSan, the Linux guest under the software CPU, and the KVM engine in a
-# nested VM where this host has no /dev/kvm. Ends with one line adding up
+# ASan+UBSan, the Linux guest and memtest86+ under the software CPU, and the
+# KVM engine in a nested VM where this host has no /dev/kvm. Ends with one line adding up
 # every suite's "N passed, N failed", so that the last line of the run is
 # the whole run (not the last suite, which may have skipped itself).
 set -u
 cd "$(dirname "$0")/.."
 out=$(mktemp)
 st=0
-for target in test "SANITIZE=1 test" linux nested; do
-	# shellcheck disable=SC2086
-	${MAKE:-make} --no-print-directory $target 2>&1 | tee -a "$out"
+for target in test "SANITIZE=1 test" linux memtest nested; do
+	if [ "$target" = memtest ]; then
+		# Third-party images booted with the plain build (made by `test`).
+		BUILD=build tests/memtest/run.sh 2>&1 | tee -a "$out"
+	else
+		# shellcheck disable=SC2086
+		${MAKE:-make} --no-print-directory $target 2>&1 | tee -a "$out"
+	fi
 	[ "${PIPESTATUS[0]}" -eq 0 ] || st=1
 done
-# The suites' own totals: build and build-asan (tests/run.sh), linux, nested.
-p=$(awk '/^(build|build-asan|linux|linux-console|nested): [0-9]+ passed/ { s += $2 } END { print s + 0 }' "$out")
-f=$(awk '/^(build|build-asan|linux|linux-console|nested): [0-9]+ passed/ { s += $4 } END { print s + 0 }' "$out")
+# The suites' own totals: build and build-asan (tests/run.sh), linux,
+# linux-console, memtest, nested.
+p=$(awk '/^(build|build-asan|linux|linux-console|memtest|nested): [0-9]+ passed/ { s += $2 } END { print s + 0 }' "$out")
+f=$(awk '/^(build|build-asan|linux|linux-console|memtest|nested): [0-9]+ passed/ { s += $4 } END { print s + 0 }' "$out")
 rm -f "$out"
 # A suite that failed without printing its count still fails the run.
 [ $st -ne 0 ] && [ "$f" -eq 0 ] && f=1

@@ -166,6 +166,29 @@ int x86_setup_mode_at(const struct guest_mem *mem, enum boot_mode mode, uint64_t
 	}
 }
 
+/* The GDT both Linux entries need: __BOOT_CS (0x10) with the entry's code
+ * descriptor, __BOOT_DS (0x18) flat data, loaded into CS and every data
+ * segment register. */
+static int write_linux_gdt(const struct guest_mem *mem, uint64_t code_desc, uint8_t db, uint8_t l,
+			   struct x86_state *st)
+{
+	const uint64_t gdt[] = {
+		0, 0,
+		code_desc,             /* 0x10 __BOOT_CS */
+		0x00cf93000000ffffULL, /* 0x18 __BOOT_DS */
+	};
+	if (guest_mem_write(mem, BOOT_GDT_ADDR, gdt, sizeof(gdt)) < 0)
+		return -EFAULT;
+	st->gdt.base = BOOT_GDT_ADDR;
+	st->gdt.limit = sizeof(gdt) - 1;
+	st->seg[SEG_CS] = flat_seg(BOOT_LINUX_SEL_CS, 0xb, db, l);
+	struct x86_segment data = flat_seg(BOOT_LINUX_SEL_DS, 3, 1, 0);
+	for (int i = SEG_ES; i <= SEG_GS; i++)
+		if (i != SEG_CS)
+			st->seg[i] = data;
+	return 0;
+}
+
 int x86_setup_linux64(const struct guest_mem *mem, uint64_t entry, uint64_t boot_params,
 		      struct x86_state *st, const char **why)
 {
@@ -176,26 +199,34 @@ int x86_setup_linux64(const struct guest_mem *mem, uint64_t entry, uint64_t boot
 	int r = x86_setup_mode(mem, BOOT_MODE_PROT32, entry, st, why);
 	if (r < 0)
 		return r;
-	static const uint64_t gdt[] = {
-		0, 0,
-		0x00af9b000000ffffULL, /* 0x10 __BOOT_CS: 64-bit code */
-		0x00cf93000000ffffULL, /* 0x18 __BOOT_DS */
-	};
-	if (guest_mem_write(mem, BOOT_GDT_ADDR, gdt, sizeof(gdt)) < 0 ||
+	if (write_linux_gdt(mem, 0x00af9b000000ffffULL, 0, 1, st) < 0 ||
 	    write_long64_tables(mem, 0, GUEST_MEM_HIGH_START, why) < 0) {
 		*why = "cannot write the boot GDT and page tables";
 		return -EFAULT;
 	}
-	st->gdt.limit = sizeof(gdt) - 1;
-	st->seg[SEG_CS] = flat_seg(BOOT_LINUX_SEL_CS, 0xb, 0, 1);
-	struct x86_segment data = flat_seg(BOOT_LINUX_SEL_DS, 3, 1, 0);
-	for (int i = SEG_ES; i <= SEG_GS; i++)
-		if (i != SEG_CS)
-			st->seg[i] = data;
 	st->cr3 = BOOT_PT_ROOT_ADDR;
 	st->cr4 = X86_CR4_PAE | X86_CR4_PSE;
 	st->cr0 |= X86_CR0_PG | X86_CR0_WP;
 	st->efer = X86_EFER_LME | X86_EFER_LMA;
+	st->gpr[RSI] = boot_params;
+	return 0;
+}
+
+int x86_setup_linux32(const struct guest_mem *mem, uint64_t entry, uint64_t boot_params,
+		      struct x86_state *st, const char **why)
+{
+	/* Linux boot protocol, "32-bit boot protocol": protected mode, paging
+	 * off, a GDT with flat __BOOT_CS (0x10, execute/read) and __BOOT_DS
+	 * (0x18, read/write), CS = __BOOT_CS, DS = ES = SS = __BOOT_DS,
+	 * interrupts off, %esi = boot_params, %ebp = %edi = %ebx = 0 (every
+	 * register but ESP is zero from x86_setup_mode). */
+	int r = x86_setup_mode(mem, BOOT_MODE_PROT32, entry, st, why);
+	if (r < 0)
+		return r;
+	if (write_linux_gdt(mem, 0x00cf9b000000ffffULL, 1, 0, st) < 0) {
+		*why = "cannot write the boot GDT";
+		return -EFAULT;
+	}
 	st->gpr[RSI] = boot_params;
 	return 0;
 }

@@ -28,4 +28,11 @@ int x86_setup_mode_at(const struct guest_mem *mem, enum boot_mode mode, uint64_t
 int x86_setup_linux64(const struct guest_mem *mem, uint64_t entry, uint64_t boot_params,
 		      struct x86_state *st, const char **why);
 
+/* The Linux 32-bit boot protocol's entry state (boot.rst, "32-bit Boot
+ * Protocol"): protected mode without paging, __BOOT_CS = 0x10 (32-bit code)
+ * and __BOOT_DS = 0x18, ESI = boot_params, EBP = EDI = EBX = 0; the entry
+ * is code32_start. */
+int x86_setup_linux32(const struct guest_mem *mem, uint64_t entry, uint64_t boot_params,
+		      struct x86_state *st, const char **why);
+
 #endif

@@ -51,6 +51,10 @@ int main(void)
 
 	CHECK_EQ(PARSE("run", "--kernel", "k.elf", "--append", "a b c", "--initrd", "i.img"), CLI_RUN);
 	CHECK(strcmp(cfg.kernel, "k.elf") == 0 && strcmp(cfg.append, "a b c") == 0);
+	CHECK(!cfg.boot32);
+	/* An option without a value does not take the next argument. */
+	CHECK_EQ(PARSE("run", "--boot32", "--kernel", "bz"), CLI_RUN);
+	CHECK(cfg.boot32 && strcmp(cfg.kernel, "bz") == 0);
 
 	/* Numbers are decimal or 0x-hex: 010 is ten vCPUs, not eight (issue 10). */
 	CHECK_EQ(PARSE("run", "--raw", "g.bin", "--mode", "real", "--cpus", "010", "--addr", "010000"), CLI_RUN);
@@ -94,6 +98,8 @@ int main(void)
 		{ (const char *const[]){ "run", "--kernel", "k", "--entry", "0x100000", NULL }, "--entry: only with --raw" },
 		{ (const char *const[]){ "run", "--kernel", "k", "--addr", "0x10000", NULL }, "--addr: only with --raw" },
 		{ (const char *const[]){ "run", "--raw", "g", "--mode", "real", "--cpus", "08x", NULL }, "--cpus: '08x'" },
+		{ (const char *const[]){ "run", "--kernel", "k", "--boot32=yes", NULL }, "--boot32: takes no value" },
+		{ (const char *const[]){ "run", "--raw", "g", "--mode", "real", "--boot32", NULL }, "--boot32: only with --kernel" },
 	};
 	for (unsigned i = 0; i < sizeof(errors) / sizeof(errors[0]); i++) {
 		enum cli_action a = parse(&cfg, err, errors[i].args);
