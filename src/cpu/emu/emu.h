@@ -119,6 +119,7 @@ struct emu_msrs {
 	uint32_t pkrs;      /* IA32_PKRS: protection-key rights for supervisor pages */
 };
 #define EMU_MISC_ENABLE_LIMIT_CPUID (1ULL << 22) /* CPUID leaf 0 reports 2 (cpuid.c) */
+#define EMU_MISC_ENABLE_XD_DISABLE (1ULL << 34) /* CPUID hides NX (cpuid.c) */
 
 /* x87 and SSE state (SDM vol. 1 §8.1, §10.2). vmon executes the x87
  * control instructions and the SSE/SSE2 moves and integer operations; the
