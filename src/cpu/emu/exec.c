@@ -240,10 +240,13 @@ bool emu_step(struct emu_cpu *cpu)
 		cpu->icount++;
 		if (cpu->trace)
 			trace_insn(cpu, in, trace_gpr, trace_flags, trace_rip);
-		/* single-step (§17.3.1.4; INT n clears TF on its way in) and data
-		 * breakpoints: one trap-class #DB after the instruction, held one
-		 * more instruction after MOV SS / POP SS (§6.8.3) */
-		bool bs = single_step && in->mnem != M_INT && in->mnem != M_INT3 && in->mnem != M_INTO;
+		/* single-step (§17.3.1.4) and data breakpoints: one trap-class #DB
+		 * after the instruction, held one more instruction after MOV SS /
+		 * POP SS (§6.8.3). INT n, INT3 and INTO enter their handler with
+		 * TF cleared: no trap; SYSCALL and SYSRET leave theirs pending
+		 * from TF at their end (syscall.c) */
+		bool bs = single_step && in->mnem != M_INT && in->mnem != M_INT3 && in->mnem != M_INTO &&
+			  in->mnem != M_SYSCALL && in->mnem != M_SYSRET;
 		if (!bs && !cpu->db_pending)
 			return true;
 		bool ss_shadow = cpu->irq_shadow && (in->mnem == M_MOVSEG || in->mnem == M_POPSEG);
