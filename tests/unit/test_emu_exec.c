@@ -1175,6 +1175,50 @@ static void test_umip(void)
 	cpu.cpl = 0;
 }
 
+/* IRETQ to CPL 3 nulls the selectors of the DPL-0 data segments but keeps
+ * their bases (SDM vol. 2 IRET, return to outer privilege level: only
+ * "SegmentSelector <- 0"): in 64-bit mode GS's base still applies. */
+static void test_iret_outer_keeps_bases(void)
+{
+	start(BOOT_MODE_LONG64);
+	/* GDT at 0x7000: 0x08 kernel code, 0x10 kernel data, 0x18 user code
+	 * (64-bit), 0x20 user data */
+	wr64(0x7000, 0);
+	wr64(0x7008, 0x00af9b000000ffffULL);
+	wr64(0x7010, 0x00cf93000000ffffULL);
+	wr64(0x7018, 0x00affb000000ffffULL);
+	wr64(0x7020, 0x00cff3000000ffffULL);
+	cpu.gdt.base = 0x7000;
+	cpu.gdt.limit = 0x27;
+	struct x86_segment kd = { .selector = 0x10, .limit = 0xffffffff, .type = 3, .s = 1, .present = 1,
+				  .db = 1, .g = 1 };
+	cpu.seg[SEG_DS] = kd;
+	cpu.seg[SEG_GS] = kd;
+	cpu.seg[SEG_GS].base = 0x12340000;
+	cpu.seg[SEG_FS] = kd;
+	cpu.seg[SEG_FS].base = 0x5000;
+	/* IRETQ frame: RIP, CS, RFLAGS, RSP, SS */
+	cpu.gpr[RSP] = 0x9000;
+	wr64(0x9000, 0x10100);
+	wr64(0x9008, 0x1b);
+	wr64(0x9010, 0x2);
+	wr64(0x9018, 0x8000);
+	wr64(0x9020, 0x23);
+	code(0x10000, "48 cf"); /* iretq */
+	steps(1);
+	CHECK_EQ(cpu.cpl, 3);
+	CHECK_EQ(cpu.rip, 0x10100);
+	CHECK_EQ(cpu.seg[SEG_GS].selector, 0);
+	CHECK(cpu.seg[SEG_GS].unusable);
+	CHECK_EQ(cpu.seg[SEG_GS].base, 0x12340000);
+	CHECK_EQ(cpu.seg[SEG_FS].base, 0x5000);
+	CHECK_EQ(cpu.seg[SEG_DS].selector, 0);
+	/* a GS-relative address at CPL 3 uses the kept base */
+	uint64_t lin = 0;
+	CHECK_EQ(emu_seg_linear(&cpu, SEG_GS, 8, 8, ACC_READ, &lin), EMU_OK);
+	CHECK_EQ(lin, 0x12340008);
+}
+
 int main(void)
 {
 	if (unit_vm_init(&vm, 64 << 20) < 0)
@@ -1199,6 +1243,7 @@ int main(void)
 	test_sse_native_imm();
 	test_comis_native();
 	test_sse_fp_native();
+	test_iret_outer_keeps_bases();
 
 	free(cpu.icache);
 	emu_bcache_free(cpu.bcache);
