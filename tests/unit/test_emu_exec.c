@@ -1219,6 +1219,61 @@ static void test_iret_outer_keeps_bases(void)
 	CHECK_EQ(lin, 0x12340008);
 }
 
+/* Trap-class #DBs at odd instructions (SDM vol. 3 §17.3.1; vol. 2 HLT,
+ * INT n): single-step over HLT takes the #DB at once and leaves the halt;
+ * ICEBP delivers its own #DB without DR6.BS and no single-step #DB follows
+ * it, and a data breakpoint held by MOV SS is reported in that same #DB. */
+static void test_single_step_events(void)
+{
+	start(BOOT_MODE_LONG64);
+	/* IDT at 0x8000: #DB -> 0x11000, a 64-bit interrupt gate */
+	uint16_t cs = cpu.seg[SEG_CS].selector;
+	wr64(0x8010, 0x1000 | ((uint64_t)cs << 16) | (0x8eULL << 40) | (0x1ULL << 48));
+	wr64(0x8018, 0);
+	cpu.idt.base = 0x8000;
+	cpu.idt.limit = 0xfff;
+	code(0x11000, "90 90");
+
+	code(0x10000, "f4"); /* hlt with TF (and IF clear: no interrupt could wake it) */
+	cpu.gpr[RSP] = 0x9000;
+	cpu.rflags = 0x2 | FL_TF;
+	cpu.dr[6] = EMU_DR6_FIXED;
+	steps(1);
+	CHECK_EQ(cpu.state, EMU_RUNNING);
+	CHECK_EQ(cpu.rip, 0x11000);
+	CHECK_EQ(rd64(cpu.gpr[RSP]), 0x10001);
+	CHECK(cpu.dr[6] & EMU_DR6_BS);
+
+	code(0x10000, "f1"); /* icebp with TF */
+	cpu.rip = 0x10000;
+	cpu.gpr[RSP] = 0x9000;
+	cpu.rflags = 0x2 | FL_TF;
+	cpu.dr[6] = EMU_DR6_FIXED;
+	steps(1);
+	CHECK_EQ(cpu.rip, 0x11000);
+	CHECK_EQ(rd64(cpu.gpr[RSP]), 0x10001);
+	CHECK_EQ(cpu.dr[6], EMU_DR6_FIXED); /* no BS */
+	CHECK_EQ(cpu.rflags & FL_TF, 0);
+	steps(1);
+	CHECK_EQ(cpu.rip, 0x11001); /* the handler runs: no second #DB */
+
+	/* after MOV SS with a data breakpoint hit (held): ICEBP reports it */
+	cpu.rip = 0x10000;
+	cpu.gpr[RSP] = 0x9000;
+	cpu.rflags = 0x2;
+	cpu.dr[6] = EMU_DR6_FIXED;
+	cpu.db_pending = 0x2;
+	cpu.db_hold = true;
+	steps(1);
+	CHECK_EQ(cpu.rip, 0x11000);
+	CHECK_EQ(cpu.dr[6], EMU_DR6_FIXED | 0x2);
+	CHECK_EQ(cpu.db_pending, 0);
+	uint64_t sp = cpu.gpr[RSP];
+	steps(1);
+	CHECK_EQ(cpu.rip, 0x11001);
+	CHECK_EQ(cpu.gpr[RSP], sp);
+}
+
 int main(void)
 {
 	if (unit_vm_init(&vm, 64 << 20) < 0)
@@ -1244,6 +1299,7 @@ int main(void)
 	test_comis_native();
 	test_sse_fp_native();
 	test_iret_outer_keeps_bases();
+	test_single_step_events();
 
 	free(cpu.icache);
 	emu_bcache_free(cpu.bcache);

@@ -260,6 +260,10 @@ bool emu_step(struct emu_cpu *cpu)
 		uint32_t bits = emu_dbg_trap_bits(cpu, bs, ss_shadow);
 		if (!bits)
 			return true;
+		/* SDM vol. 2 HLT: "a debug exception ... will resume execution":
+		 * the single-step trap after HLT ends the halt at once */
+		if (cpu->state == EMU_HALTED)
+			cpu->state = EMU_RUNNING;
 		r = emu_dbg_raise(cpu, bits);
 		return r == EMU_OK || emu_finish_fault(cpu);
 	}
