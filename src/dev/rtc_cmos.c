@@ -1,5 +1,12 @@
 /* MC146818A RTC (Motorola datasheet, "Address map" and registers A-D) as
- * found in PC chipsets; the century byte at 0x32 (ACPI FADT CENTURY). */
+ * found in PC chipsets; the century byte at 0x32 (ACPI FADT CENTURY).
+ *
+ * The time registers follow the host's wall clock (plus the guest's
+ * offset), so the once-per-second update happens at each whole second of
+ * it; register A's UIP reads 1 for the 244 us before that update, as the
+ * chip raises it t_BUC = 244 us ahead of the update cycle with a 32.768 kHz
+ * time base (datasheet, "Update cycle"), so a guest that waits for the
+ * update edge (UIP 0 -> 1 -> 0) sees one each second. */
 #include "dev/rtc_cmos.h"
 
 #include <errno.h>
@@ -16,6 +23,10 @@ enum {
 #define B_DM    0x04 /* binary, not BCD */
 #define B_24H   0x02
 #define D_VRT   0x80 /* valid RAM and time */
+#define A_UIP   0x80 /* update in progress */
+#define A_DV_RUN 0x20 /* divider bits 6:4 = 010: 32.768 kHz, oscillator on, counting */
+#define NS_PER_S 1000000000LL
+#define UIP_NS   244000LL /* t_BUC: UIP leads the update by 244 us */
 
 struct rtc_cmos {
 	pthread_mutex_t lock;
@@ -26,10 +37,32 @@ struct rtc_cmos {
 	void *clock_opaque;
 };
 
-static time_t host_time(void *opaque)
+static int64_t host_time(void *opaque)
 {
 	(void)opaque;
-	return time(NULL);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
+}
+
+/* Whole seconds of the host clock (floored, also before 1970). */
+static int64_t host_seconds(const struct rtc_cmos *r)
+{
+	int64_t ns = r->clock(r->clock_opaque);
+	return ns >= 0 ? ns / NS_PER_S : -((-ns + NS_PER_S - 1) / NS_PER_S);
+}
+
+/* UIP: only while the chip counts (divider 010, SET clear: the datasheet's
+ * SET "clears UIP"), in the last 244 us before a whole second. */
+static bool update_in_progress(const struct rtc_cmos *r)
+{
+	if ((r->ram[REG_B] & B_SET) || (r->ram[REG_A] & 0x70) != A_DV_RUN)
+		return false;
+	int64_t ns = r->clock(r->clock_opaque);
+	int64_t frac = ns % NS_PER_S;
+	if (frac < 0)
+		frac += NS_PER_S;
+	return frac >= NS_PER_S - UIP_NS;
 }
 
 static uint8_t to_reg(const struct rtc_cmos *r, unsigned v)
@@ -47,7 +80,7 @@ static void refresh(struct rtc_cmos *r)
 {
 	if (r->ram[REG_B] & B_SET)
 		return;
-	time_t t = r->clock(r->clock_opaque) + (time_t)r->offset;
+	time_t t = (time_t)(host_seconds(r) + r->offset);
 	struct tm tm;
 	gmtime_r(&t, &tm);
 	r->ram[REG_SEC] = to_reg(r, (unsigned)tm.tm_sec);
@@ -85,7 +118,7 @@ static void commit_guest_time(struct rtc_cmos *r)
 	tm.tm_year = (int)(from_reg(r, r->ram[REG_CENTURY]) * 100 + from_reg(r, r->ram[REG_YEAR])) - 1900;
 	time_t guest = timegm(&tm);
 	if (guest != (time_t)-1)
-		r->offset = (int64_t)(guest - r->clock(r->clock_opaque));
+		r->offset = (int64_t)guest - host_seconds(r);
 }
 
 void rtc_cmos_io(struct rtc_cmos *r, uint16_t port, bool is_write, uint8_t *value)
@@ -120,7 +153,7 @@ void rtc_cmos_io(struct rtc_cmos *r, uint16_t port, bool is_write, uint8_t *valu
 				refresh(r);
 				*value = r->ram[i];
 				break;
-			case REG_A: *value = r->ram[REG_A]; break; /* UIP never set: reads are always consistent */
+			case REG_A: *value = (uint8_t)(r->ram[REG_A] | (update_in_progress(r) ? A_UIP : 0)); break;
 			case REG_C: *value = 0; break;             /* no interrupt flags */
 			case REG_D: *value = D_VRT; break;
 			default: *value = r->ram[i]; break;

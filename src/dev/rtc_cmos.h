@@ -10,11 +10,13 @@
 
 #include "bus/io_bus.h"
 
-typedef time_t rtc_clock_fn(void *opaque);
+/* The host's wall clock: nanoseconds since the Unix epoch (UTC). The
+ * fraction of a second places the update-in-progress window. */
+typedef int64_t rtc_clock_fn(void *opaque);
 
 struct rtc_cmos;
 
-/* clock NULL: time(NULL). */
+/* clock NULL: CLOCK_REALTIME. */
 int rtc_cmos_create(struct io_bus *bus, rtc_clock_fn *clock, void *clock_opaque, struct rtc_cmos **out)
 	__attribute__((warn_unused_result));
 void rtc_cmos_destroy(struct rtc_cmos *r);

@@ -73,10 +73,12 @@ static void test_dr6_and_hold(void)
 	CHECK_EQ(emu_dbg_raise(&cpu, 0x4), EMU_EXC);
 	CHECK_EQ(cpu.dr[6], 0xffff4ff4);     /* B0-B3 replaced */
 
-	/* MOV SS: the trap of that instruction waits for the next one */
+	/* MOV SS: its data breakpoints wait for the next instruction; its
+	 * single-step trap is dropped (the next one brings its own) */
 	cpu.db_pending = 0x2;
 	CHECK_EQ(emu_dbg_trap_bits(&cpu, true, true), 0);
 	CHECK(cpu.db_hold);
+	CHECK_EQ(cpu.db_pending, 0x2);
 	CHECK_EQ(emu_dbg_trap_bits(&cpu, true, false), EMU_DR6_BS | 0x2);
 	CHECK(!cpu.db_hold);
 	CHECK_EQ(cpu.db_pending, 0);

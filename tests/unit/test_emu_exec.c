@@ -1175,6 +1175,105 @@ static void test_umip(void)
 	cpu.cpl = 0;
 }
 
+/* IRETQ to CPL 3 nulls the selectors of the DPL-0 data segments but keeps
+ * their bases (SDM vol. 2 IRET, return to outer privilege level: only
+ * "SegmentSelector <- 0"): in 64-bit mode GS's base still applies. */
+static void test_iret_outer_keeps_bases(void)
+{
+	start(BOOT_MODE_LONG64);
+	/* GDT at 0x7000: 0x08 kernel code, 0x10 kernel data, 0x18 user code
+	 * (64-bit), 0x20 user data */
+	wr64(0x7000, 0);
+	wr64(0x7008, 0x00af9b000000ffffULL);
+	wr64(0x7010, 0x00cf93000000ffffULL);
+	wr64(0x7018, 0x00affb000000ffffULL);
+	wr64(0x7020, 0x00cff3000000ffffULL);
+	cpu.gdt.base = 0x7000;
+	cpu.gdt.limit = 0x27;
+	struct x86_segment kd = { .selector = 0x10, .limit = 0xffffffff, .type = 3, .s = 1, .present = 1,
+				  .db = 1, .g = 1 };
+	cpu.seg[SEG_DS] = kd;
+	cpu.seg[SEG_GS] = kd;
+	cpu.seg[SEG_GS].base = 0x12340000;
+	cpu.seg[SEG_FS] = kd;
+	cpu.seg[SEG_FS].base = 0x5000;
+	/* IRETQ frame: RIP, CS, RFLAGS, RSP, SS */
+	cpu.gpr[RSP] = 0x9000;
+	wr64(0x9000, 0x10100);
+	wr64(0x9008, 0x1b);
+	wr64(0x9010, 0x2);
+	wr64(0x9018, 0x8000);
+	wr64(0x9020, 0x23);
+	code(0x10000, "48 cf"); /* iretq */
+	steps(1);
+	CHECK_EQ(cpu.cpl, 3);
+	CHECK_EQ(cpu.rip, 0x10100);
+	CHECK_EQ(cpu.seg[SEG_GS].selector, 0);
+	CHECK(cpu.seg[SEG_GS].unusable);
+	CHECK_EQ(cpu.seg[SEG_GS].base, 0x12340000);
+	CHECK_EQ(cpu.seg[SEG_FS].base, 0x5000);
+	CHECK_EQ(cpu.seg[SEG_DS].selector, 0);
+	/* a GS-relative address at CPL 3 uses the kept base */
+	uint64_t lin = 0;
+	CHECK_EQ(emu_seg_linear(&cpu, SEG_GS, 8, 8, ACC_READ, &lin), EMU_OK);
+	CHECK_EQ(lin, 0x12340008);
+}
+
+/* Trap-class #DBs at odd instructions (SDM vol. 3 §17.3.1; vol. 2 HLT,
+ * INT n): single-step over HLT takes the #DB at once and leaves the halt;
+ * ICEBP delivers its own #DB without DR6.BS and no single-step #DB follows
+ * it, and a data breakpoint held by MOV SS is reported in that same #DB. */
+static void test_single_step_events(void)
+{
+	start(BOOT_MODE_LONG64);
+	/* IDT at 0x8000: #DB -> 0x11000, a 64-bit interrupt gate */
+	uint16_t cs = cpu.seg[SEG_CS].selector;
+	wr64(0x8010, 0x1000 | ((uint64_t)cs << 16) | (0x8eULL << 40) | (0x1ULL << 48));
+	wr64(0x8018, 0);
+	cpu.idt.base = 0x8000;
+	cpu.idt.limit = 0xfff;
+	code(0x11000, "90 90");
+
+	code(0x10000, "f4"); /* hlt with TF (and IF clear: no interrupt could wake it) */
+	cpu.gpr[RSP] = 0x9000;
+	cpu.rflags = 0x2 | FL_TF;
+	cpu.dr[6] = EMU_DR6_FIXED;
+	steps(1);
+	CHECK_EQ(cpu.state, EMU_RUNNING);
+	CHECK_EQ(cpu.rip, 0x11000);
+	CHECK_EQ(rd64(cpu.gpr[RSP]), 0x10001);
+	CHECK(cpu.dr[6] & EMU_DR6_BS);
+
+	code(0x10000, "f1"); /* icebp with TF */
+	cpu.rip = 0x10000;
+	cpu.gpr[RSP] = 0x9000;
+	cpu.rflags = 0x2 | FL_TF;
+	cpu.dr[6] = EMU_DR6_FIXED;
+	steps(1);
+	CHECK_EQ(cpu.rip, 0x11000);
+	CHECK_EQ(rd64(cpu.gpr[RSP]), 0x10001);
+	CHECK_EQ(cpu.dr[6], EMU_DR6_FIXED); /* no BS */
+	CHECK_EQ(cpu.rflags & FL_TF, 0);
+	steps(1);
+	CHECK_EQ(cpu.rip, 0x11001); /* the handler runs: no second #DB */
+
+	/* after MOV SS with a data breakpoint hit (held): ICEBP reports it */
+	cpu.rip = 0x10000;
+	cpu.gpr[RSP] = 0x9000;
+	cpu.rflags = 0x2;
+	cpu.dr[6] = EMU_DR6_FIXED;
+	cpu.db_pending = 0x2;
+	cpu.db_hold = true;
+	steps(1);
+	CHECK_EQ(cpu.rip, 0x11000);
+	CHECK_EQ(cpu.dr[6], EMU_DR6_FIXED | 0x2);
+	CHECK_EQ(cpu.db_pending, 0);
+	uint64_t sp = cpu.gpr[RSP];
+	steps(1);
+	CHECK_EQ(cpu.rip, 0x11001);
+	CHECK_EQ(cpu.gpr[RSP], sp);
+}
+
 int main(void)
 {
 	if (unit_vm_init(&vm, 64 << 20) < 0)
@@ -1199,6 +1298,8 @@ int main(void)
 	test_sse_native_imm();
 	test_comis_native();
 	test_sse_fp_native();
+	test_iret_outer_keeps_bases();
+	test_single_step_events();
 
 	free(cpu.icache);
 	emu_bcache_free(cpu.bcache);

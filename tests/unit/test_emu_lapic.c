@@ -151,7 +151,9 @@ static void test_deadline(void)
 	CHECK_EQ(emu_lapic_pending(&cpu), -1);
 	CHECK_EQ(wr(0x838, 5), 0); /* TMICT: ignored in TSC-deadline mode */
 	CHECK_EQ(cpu.lapic.timer_initial, 0);
-	CHECK_EQ(wr(0x6e0, emu_tsc(&cpu) - 1), 0); /* in the past: fires at the next poll */
+	CHECK_EQ(wr(0x6e0, emu_tsc(&cpu) - 1), 0); /* in the past: pending at once, no poll needed */
+	CHECK_EQ(emu_lapic_pending(&cpu), 0x50);
+	CHECK_EQ(rd(0x6e0, &vec), 0);
 	CHECK_EQ(emu_lapic_poll_timer(&cpu, 0), UINT64_MAX);
 	CHECK_EQ(emu_lapic_pending(&cpu), 0x50);
 	CHECK_EQ(rd(0x6e0, &vec), 0); /* disarmed */

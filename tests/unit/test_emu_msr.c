@@ -163,15 +163,29 @@ static void test_registers(struct emu_cpu *c)
 	rw(c, 0x17a, 7, ~7ULL);
 	rw(c, 0x17a, 0, ~7ULL);
 
-	/* MISC_ENABLE: 0, 22, 23 writable; 7, 11, 12 read-only; others #GP */
-	CHECK_EQ(wr(c, 0x1a0, 0x1801 | (1ULL << 22) | (1ULL << 23)), EMU_OK);
-	CHECK_EQ(rdv(c, 0x1a0), 0x1801 | (1ULL << 22) | (1ULL << 23));
-	CHECK_EQ(wr(c, 0x1a0, (1ULL << 7)), EMU_OK); /* read-only bits ignored, 0 22 23 cleared */
+	/* MISC_ENABLE (SDM vol. 4 table 2-2): 0 3 16 18 22 23 34 writable;
+	 * 7 11 12 read-only; the reserved bits #GP */
+	uint64_t misc_rw = (1ULL << 0) | (1ULL << 3) | (1ULL << 16) | (1ULL << 18) | (1ULL << 22) |
+			   (1ULL << 23) | (1ULL << 34);
+	CHECK_EQ(wr(c, 0x1a0, 0x1800 | misc_rw), EMU_OK);
+	CHECK_EQ(rdv(c, 0x1a0), 0x1800 | misc_rw);
+	CHECK_EQ(wr(c, 0x1a0, (1ULL << 7)), EMU_OK); /* read-only bits ignored, the R/W ones cleared */
 	CHECK_EQ(rdv(c, 0x1a0), 0x1800);
-	GP(wr(c, 0x1a0, 0x1800 | (1ULL << 3)), c);
-	GP(wr(c, 0x1a0, 0x1800 | (1ULL << 18)), c);
-	GP(wr(c, 0x1a0, 0x1800 | (1ULL << 34)), c);
+	/* kvm-unit-tests x86/msr.c writes 0x400c50809 with 7 11 12 kept */
+	CHECK_EQ(wr(c, 0x1a0, 0x400c51809ULL), EMU_OK);
+	CHECK_EQ(rdv(c, 0x1a0), 0x400c51809ULL);
+	/* XD disable (34): CPUID.80000001H:EDX.NX clear, EFER.NXE reserved */
+	uint32_t id[4];
+	emu_cpuid(c, 0x80000001, 0, id);
+	CHECK_EQ(id[3] & (1u << 20), 0);
+	GP(wr(c, 0xc0000080, c->efer | (1ULL << 11)), c);
 	CHECK_EQ(wr(c, 0x1a0, 0x1801), EMU_OK);
+	emu_cpuid(c, 0x80000001, 0, id);
+	CHECK_EQ(id[3] & (1u << 20), 1u << 20);
+	uint32_t misc_reserved[] = { 1, 2, 4, 5, 6, 8, 9, 10, 13, 14, 15, 17, 19, 20, 21, 24, 33, 35, 63 };
+	for (unsigned i = 0; i < sizeof misc_reserved / sizeof misc_reserved[0]; i++)
+		GP(wr(c, 0x1a0, 0x1801 | (1ULL << misc_reserved[i])), c);
+	CHECK_EQ(rdv(c, 0x1a0), 0x1801);
 
 	/* no PMU (CPUID leaf 0xa = 0): counters and selectors read 0 */
 	uint32_t pmu[] = { 0xc1, 0xc2, 0x186, 0x187 };

@@ -136,6 +136,104 @@ static void test_intel(void)
 	CHECK_EQ(run(syscall_, 2), EXC_UD);
 }
 
+/* Single-step over SYSCALL (long mode, CPL 0 -> 0): with TF in FMASK the
+ * entry runs with TF clear and no #DB follows the SYSCALL; without it, TF
+ * stays set and the trap-class #DB comes after it, at the LSTAR target. */
+static void test_single_step(void)
+{
+	unit_emu_start(&vm, &cpu, BOOT_MODE_LONG64, CODE);
+	cpu.vendor_amd = false;
+	cpu.efer |= X86_EFER_SCE;
+	cpu.msr.star = (uint64_t)(cpu.seg[SEG_CS].selector & 0xfffc) << 32;
+	cpu.msr.lstar = CODE + 0x100;
+	/* IDT at 0x8000: #DB -> CODE + 0x200, a 64-bit interrupt gate */
+	uint64_t gate[2] = { ((CODE + 0x200) & 0xffff) | ((uint64_t)cpu.seg[SEG_CS].selector << 16) |
+				     (0x8eULL << 40) | ((uint64_t)((CODE + 0x200) >> 16) << 48),
+			     0 };
+	memcpy(unit_vm_ptr(&vm, 0x8000 + 16, 16), gate, 16);
+	cpu.idt.base = 0x8000;
+	cpu.idt.limit = 0xfff;
+	memcpy(unit_vm_ptr(&vm, CODE, 2), syscall_, 2);
+	memset(unit_vm_ptr(&vm, CODE + 0x100, 1), 0x90, 1);
+	memset(unit_vm_ptr(&vm, CODE + 0x200, 1), 0xf4, 1);
+
+	cpu.msr.fmask = FL_TF;
+	cpu.rip = CODE;
+	cpu.gpr[RSP] = 0x9000;
+	cpu.rflags = 0x2 | FL_TF;
+	CHECK(emu_step(&cpu));
+	CHECK_EQ(cpu.rip, CODE + 0x100); /* no #DB */
+	CHECK_EQ(cpu.rflags & FL_TF, 0);
+	CHECK_EQ(cpu.gpr[R11] & FL_TF, FL_TF);
+
+	cpu.msr.fmask = 0;
+	cpu.rip = CODE;
+	cpu.gpr[RSP] = 0x9000;
+	cpu.rflags = 0x2 | FL_TF;
+	CHECK(emu_step(&cpu));
+	CHECK_EQ(cpu.rip, CODE + 0x200); /* the #DB handler */
+	CHECK(cpu.dr[6] & (1u << 14)); /* DR6.BS */
+	uint64_t frame[2];
+	memcpy(frame, unit_vm_ptr(&vm, cpu.gpr[RSP], 16), 16);
+	CHECK_EQ(frame[0], CODE + 0x100); /* the trap's RIP: after the SYSCALL */
+
+	/* SYSRETQ that sets TF from R11 traps at once, at CPL 3, at RCX */
+	static const uint8_t sysretq_b[] = { 0x48, 0x0f, 0x07 };
+	struct x86_segment cs0 = cpu.seg[SEG_CS];
+	memcpy(unit_vm_ptr(&vm, CODE, 3), sysretq_b, 3);
+	cpu.msr.star |= (uint64_t)0x1b << 48;
+	cpu.rip = CODE;
+	cpu.gpr[RSP] = 0x9000;
+	cpu.rflags = 0x2;
+	cpu.gpr[RCX] = CODE + 0x100;
+	cpu.gpr[R11] = 0x2 | FL_TF;
+	cpu.dr[6] = 0;
+	/* TSS at 0xa000: RSP0 for the #DB from CPL 3 */
+	cpu.seg[SEG_TR] = (struct x86_segment){ .selector = 0x40, .base = 0xa000, .limit = 0x67, .type = 0xb,
+						.present = 1 };
+	uint64_t rsp0 = 0x9800;
+	memcpy(unit_vm_ptr(&vm, 0xa004, 8), &rsp0, 8);
+	CHECK(emu_step(&cpu));
+	CHECK_EQ(cpu.rip, CODE + 0x200);
+	CHECK(cpu.dr[6] & (1u << 14));
+	memcpy(frame, unit_vm_ptr(&vm, cpu.gpr[RSP], 16), 16);
+	CHECK_EQ(frame[0], CODE + 0x100);
+	CHECK_EQ(frame[1], 0x2b); /* pushed CS: the CPL-3 64-bit code */
+	/* the same through the block path (emu_run), which runs SYSRETQ with
+	 * TF clear at its start: the #DB is still taken before RCX's instruction */
+	cpu.bcache = emu_bcache_new();
+	CHECK(cpu.bcache != NULL);
+	cpu.seg[SEG_CS] = cs0;
+	cpu.cpl = 0;
+	cpu.code_size = 8;
+	cpu.rip = CODE;
+	cpu.gpr[RSP] = 0x9000;
+	cpu.rflags = 0x2;
+	cpu.dr[6] = 0;
+	memset(unit_vm_ptr(&vm, 0x9800 - 40, 40), 0, 40);
+	CHECK(emu_run(&cpu, 3) > 0);
+	CHECK(cpu.dr[6] & (1u << 14));
+	memcpy(frame, unit_vm_ptr(&vm, 0x9800 - 40, 16), 16);
+	CHECK_EQ(frame[0], CODE + 0x100);
+	CHECK_EQ(frame[1], 0x2b);
+	emu_bcache_free(cpu.bcache);
+	cpu.bcache = NULL;
+	/* POPF that sets TF does not trap after itself (§17.3.1.4) */
+	unit_emu_start(&vm, &cpu, BOOT_MODE_LONG64, CODE);
+	memcpy(unit_vm_ptr(&vm, 0x8000 + 16, 16), gate, 16);
+	memset(unit_vm_ptr(&vm, CODE + 0x200, 1), 0xf4, 1);
+	cpu.idt.base = 0x8000;
+	cpu.idt.limit = 0xfff;
+	memcpy(unit_vm_ptr(&vm, CODE, 2), (const uint8_t[]){ 0x9d, 0x90 }, 2);
+	uint64_t fl = 0x2 | FL_TF;
+	cpu.gpr[RSP] = 0x8ff8;
+	memcpy(unit_vm_ptr(&vm, 0x8ff8, 8), &fl, 8);
+	CHECK(emu_step(&cpu));
+	CHECK_EQ(cpu.rip, CODE + 1);
+	CHECK(emu_step(&cpu));
+	CHECK_EQ(cpu.rip, CODE + 0x200); /* after the NOP */
+}
+
 int main(void)
 {
 	if (unit_vm_init(&vm, 64 << 20) < 0)
@@ -143,6 +241,7 @@ int main(void)
 	test_legacy();
 	test_long();
 	test_intel();
+	test_single_step();
 	unit_vm_destroy(&vm);
 	return unit_report("emu_syscall");
 }

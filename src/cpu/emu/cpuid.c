@@ -46,7 +46,7 @@
  *                         leaf 0x15 here)
  *   0x80000000  eax       0x80000008
  *   0x80000001  ecx       LAHF/SAHF in 64-bit mode(0)
- *               edx       SYSCALL(11) NX(20) RDTSCP(27) LM(29)
+ *               edx       SYSCALL(11) NX(20; 0 while MISC_ENABLE[34]) RDTSCP(27) LM(29)
  *   0x80000002-4          brand string "vmon software CPU"
  *   0x80000006  ecx       0x04008040: L2 1024 KiB, 16-way (code 8), 64-byte lines
  *   0x80000007  edx       invariant TSC(8)
@@ -191,7 +191,9 @@ void emu_cpuid(const struct emu_cpu *cpu, uint32_t leaf, uint32_t sub, uint32_t 
 		break;
 	case 0x80000001:
 		*c = 1u << 0;
-		*d = (1u << 11) | (1u << 20) | (1u << 27) | (1u << 29);
+		*d = (1u << 11) | (1u << 27) | (1u << 29);
+		if (!(cpu->msr.misc_enable & EMU_MISC_ENABLE_XD_DISABLE))
+			*d |= 1u << 20; /* NX, unless MISC_ENABLE[34] (SDM vol. 4 table 2-2) */
 		break;
 	case 0x80000002:
 	case 0x80000003:

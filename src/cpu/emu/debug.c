@@ -67,7 +67,7 @@ unsigned emu_bp_match(const uint64_t *dr, uint64_t dr7, uint64_t lin, unsigned s
 	return hit;
 }
 
-int emu_dbg_raise(struct emu_cpu *cpu, uint32_t bits)
+void emu_dbg_enter(struct emu_cpu *cpu, uint32_t bits)
 {
 	/* §17.2.3: B0-B3 report this exception's breakpoints; BD, BS and BT
 	 * stay set until software clears them. Entering the handler clears
@@ -77,6 +77,11 @@ int emu_dbg_raise(struct emu_cpu *cpu, uint32_t bits)
 		dr6 &= ~0xfULL;
 	cpu->dr[6] = dr6 | bits | EMU_DR6_FIXED;
 	cpu->dr[7] &= ~(uint64_t)DR7_GD;
+}
+
+int emu_dbg_raise(struct emu_cpu *cpu, uint32_t bits)
+{
+	emu_dbg_enter(cpu, bits);
 	return emu_raise(cpu, EXC_DB, false, 0);
 }
 
@@ -143,7 +148,13 @@ int emu_dbg_insn_check(struct emu_cpu *cpu)
 uint32_t emu_dbg_trap_bits(struct emu_cpu *cpu, bool bs, bool ss_shadow)
 {
 	uint32_t bits = cpu->db_pending | (bs ? EMU_DR6_BS : 0);
-	if (ss_shadow) { /* §6.8.3: held to the boundary after the next instruction */
+	if (ss_shadow) {
+		/* §6.8.3: MOV SS / POP SS inhibit debug exceptions to the boundary
+		 * after the next instruction: data breakpoints wait there; the
+		 * single-step trap of MOV SS itself is dropped (the next
+		 * instruction's own comes if TF is still set then; none comes
+		 * when that is ICEBP or INT n, as on hardware) */
+		bits &= ~(uint32_t)EMU_DR6_BS;
 		cpu->db_pending = bits;
 		cpu->db_hold = bits != 0;
 		return 0;

@@ -119,6 +119,7 @@ struct emu_msrs {
 	uint32_t pkrs;      /* IA32_PKRS: protection-key rights for supervisor pages */
 };
 #define EMU_MISC_ENABLE_LIMIT_CPUID (1ULL << 22) /* CPUID leaf 0 reports 2 (cpuid.c) */
+#define EMU_MISC_ENABLE_XD_DISABLE (1ULL << 34) /* CPUID hides NX (cpuid.c) */
 
 /* x87 and SSE state (SDM vol. 1 §8.1, §10.2). vmon executes the x87
  * control instructions and the SSE/SSE2 moves and integer operations; the
@@ -441,6 +442,10 @@ int emu_dbg_insn_check(struct emu_cpu *cpu) EMU_MUST;
 uint32_t emu_dbg_trap_bits(struct emu_cpu *cpu, bool bs, bool ss_shadow);
 /* Raises #DB with these DR6 bits set (B0-B3 replaced). */
 int emu_dbg_raise(struct emu_cpu *cpu, uint32_t dr6_bits) EMU_MUST;
+/* The DR6/DR7 update of a #DB entry without raising one: for the #DB that
+ * ICEBP (INT1) has just delivered, which also reports the traps due at
+ * its boundary. */
+void emu_dbg_enter(struct emu_cpu *cpu, uint32_t dr6_bits);
 
 /* --- exec.c --- */
 /* Executes one instruction (or delivers one interrupt). Returns false when

@@ -240,16 +240,30 @@ bool emu_step(struct emu_cpu *cpu)
 		cpu->icount++;
 		if (cpu->trace)
 			trace_insn(cpu, in, trace_gpr, trace_flags, trace_rip);
-		/* single-step (§17.3.1.4; INT n clears TF on its way in) and data
-		 * breakpoints: one trap-class #DB after the instruction, held one
-		 * more instruction after MOV SS / POP SS (§6.8.3) */
-		bool bs = single_step && in->mnem != M_INT && in->mnem != M_INT3 && in->mnem != M_INTO;
+		/* single-step (§17.3.1.4) and data breakpoints: one trap-class #DB
+		 * after the instruction, held one more instruction after MOV SS /
+		 * POP SS (§6.8.3). INT n, INT3, INTO and INT1 enter their handler
+		 * with TF cleared: no trap; SYSCALL and SYSRET leave theirs pending
+		 * from TF at their end (syscall.c) */
+		bool bs = single_step && in->mnem != M_INT && in->mnem != M_INT3 && in->mnem != M_INTO &&
+			  in->mnem != M_INT1 && in->mnem != M_SYSCALL && in->mnem != M_SYSRET;
+		if (in->mnem == M_INT1) {
+			/* ICEBP's #DB is itself trap-class (§17.3.1; SDM vol. 2 INT n):
+			 * the data breakpoints due at this boundary are reported in
+			 * it, not in a second #DB */
+			emu_dbg_enter(cpu, emu_dbg_trap_bits(cpu, false, false));
+			return true;
+		}
 		if (!bs && !cpu->db_pending)
 			return true;
 		bool ss_shadow = cpu->irq_shadow && (in->mnem == M_MOVSEG || in->mnem == M_POPSEG);
 		uint32_t bits = emu_dbg_trap_bits(cpu, bs, ss_shadow);
 		if (!bits)
 			return true;
+		/* SDM vol. 2 HLT: "a debug exception ... will resume execution":
+		 * the single-step trap after HLT ends the halt at once */
+		if (cpu->state == EMU_HALTED)
+			cpu->state = EMU_RUNNING;
 		r = emu_dbg_raise(cpu, bits);
 		return r == EMU_OK || emu_finish_fault(cpu);
 	}

@@ -43,13 +43,16 @@ static bool target_ok(const struct emu_cpu *cpu, const struct x86_segment *s, ui
 
 void emu_null_outer_data_segs(struct emu_cpu *cpu)
 {
-	/* SDM vol. 2 RET/IRET: data segments the new CPL may not use are nulled */
+	/* SDM vol. 2 RET/IRET: data segments the new CPL may not use are nulled:
+	 * only the selector ("SegmentSelector <- 0"); the hidden base stays,
+	 * and 64-bit mode still adds FS's and GS's (a kernel's per-CPU GS
+	 * base survives a trip to CPL 3 and back) */
 	static const unsigned segs[] = { SEG_ES, SEG_DS, SEG_FS, SEG_GS };
 	for (unsigned i = 0; i < 4; i++) {
 		struct x86_segment *s = &cpu->seg[segs[i]];
 		bool conforming_code = (s->type & 0xc) == 0xc;
 		if (!s->unusable && !conforming_code && s->dpl < cpu->cpl)
-			*s = (struct x86_segment){ .unusable = 1 };
+			*s = (struct x86_segment){ .unusable = 1, .base = s->base };
 	}
 }
 

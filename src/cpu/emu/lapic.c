@@ -373,7 +373,11 @@ int emu_lapic_wrmsr(struct emu_cpu *cpu, uint32_t idx, uint64_t v)
 	struct emu_lapic *l = &cpu->lapic;
 	if (idx == MSR_TSC_DEADLINE) { /* ignored outside TSC-deadline mode */
 		if (LVT_TIMER_MODE(l->lvt_timer) == TIMER_DEADLINE) {
-			l->tsc_deadline = v; /* 0 disarms; a past deadline fires at once */
+			/* 0 disarms; a deadline the TSC has reached fires now, so the
+			 * interrupt is taken at the next instruction boundary (SDM
+			 * vol. 3 §10.5.4.1), not at the engine's next timer poll */
+			l->tsc_deadline = v;
+			emu_lapic_poll_timer(cpu, emu_host_ns());
 			cpu->irq_poll = true;
 			cpu->block_stop = true;
 		}

@@ -51,11 +51,16 @@ enum {
 	 (1ULL << 14) | (1ULL << 15) | (1ULL << 20) | (1ULL << 24) | (1ULL << 26) | (1ULL << 27) |   \
 	 (1ULL << 62))
 
-/* IA32_MISC_ENABLE: fast strings (0) and the CPUID limit (22) and xTPR
- * disable (23) are writable; "BTS unavailable" (11) and "PEBS unavailable"
- * (12) read 1 and ignore writes, like "performance monitoring available"
- * (7), which reads 0; any other bit changed is #GP. */
-#define MISC_ENABLE_RW ((1ULL << 0) | EMU_MISC_ENABLE_LIMIT_CPUID | (1ULL << 23))
+/* IA32_MISC_ENABLE (SDM vol. 4 table 2-2): R/W are fast strings (0),
+ * automatic thermal control (3), Enhanced SpeedStep (16), MONITOR FSM (18),
+ * the CPUID limit (22), xTPR disable (23) and XD disable (34), which hides
+ * NX (cpuid.c) and makes EFER.NXE reserved; "BTS unavailable" (11) and
+ * "PEBS unavailable" (12) read 1 and ignore writes, like "performance
+ * monitoring available" (7), which reads 0; the reserved bits (2:1, 6:4,
+ * 10:8, 15:13, 17, 21:19, 33:24, 63:35) are #GP if changed. */
+#define MISC_ENABLE_RW                                                                              \
+	((1ULL << 0) | (1ULL << 3) | (1ULL << 16) | (1ULL << 18) | EMU_MISC_ENABLE_LIMIT_CPUID |       \
+	 (1ULL << 23) | EMU_MISC_ENABLE_XD_DISABLE)
 #define MISC_ENABLE_RO ((1ULL << 7) | (1ULL << 11) | (1ULL << 12))
 #define MISC_ENABLE_RESET ((1ULL << 0) | (1ULL << 11) | (1ULL << 12))
 
@@ -172,7 +177,9 @@ static bool pat_ok(uint64_t v)
 
 int emu_set_efer(struct emu_cpu *cpu, uint64_t v)
 {
-	uint64_t allowed = X86_EFER_SCE | X86_EFER_LME | X86_EFER_LMA | X86_EFER_NXE;
+	uint64_t allowed = X86_EFER_SCE | X86_EFER_LME | X86_EFER_LMA;
+	if (!(cpu->msr.misc_enable & EMU_MISC_ENABLE_XD_DISABLE))
+		allowed |= X86_EFER_NXE; /* NX advertised only then (cpuid.c) */
 	if (v & ~allowed)
 		return emu_gp(cpu, 0);
 	/* LME may not change while paging is on; LMA is read-only (SDM vol. 3 §9.8.5) */

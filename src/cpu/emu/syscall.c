@@ -5,8 +5,24 @@
  * mode only. Intel (SDM vol. 2): SYSCALL/SYSRET in 64-bit mode only (#UD
  * elsewhere), SYSRET #GP(0) at CPL 0 for a non-canonical RCX; SYSENTER/
  * SYSEXIT in every protected mode, to 64-bit code in IA-32e mode. The
- * segments they load are fixed flat descriptors, not read from the GDT. */
+ * segments they load are fixed flat descriptors, not read from the GDT.
+ *
+ * Single-step: SYSCALL and SYSRET trap when TF is set at their end, not at
+ * their start: no #DB when FMASK clears TF on the way in, and one at once,
+ * at CPL 3, when SYSRET sets TF from R11 (unlike IRET, whose TF takes
+ * effect one instruction later). Hardware's behaviour: Linux's entry code
+ * relies on both (it returns with IRET when TF is set), kvm-unit-tests'
+ * syscall test checks them. */
 #include "emu.h"
+
+/* The single-step trap after SYSCALL/SYSRET, from TF as they leave it; also
+ * reached from the block path, which runs SYSRET with TF clear. */
+static int step_trap(struct emu_cpu *cpu)
+{
+	if (cpu->rflags & FL_TF)
+		cpu->db_pending |= EMU_DR6_BS;
+	return EMU_OK;
+}
 
 static struct x86_segment flat(unsigned type, unsigned dpl, bool l, bool db)
 {
@@ -38,14 +54,14 @@ static int syscall_(struct emu_cpu *cpu, uint64_t f)
 		set_flat_cs_ss(cpu, sel & 0xfffc, (uint16_t)(sel + 8), 0, true);
 		emu_flags_set(cpu, f & ~cpu->msr.fmask & ~(uint64_t)FL_RF);
 		cpu->next_rip = target;
-		return EMU_OK;
+		return step_trap(cpu);
 	}
 	/* legacy mode: ECX = return EIP, EIP = STAR[31:0], VM IF RF cleared */
 	cpu->gpr[RCX] = cpu->next_rip & 0xffffffffULL;
 	set_flat_cs_ss(cpu, sel & 0xfffc, (uint16_t)(sel + 8), 0, false);
 	emu_flags_set(cpu, f & ~(uint64_t)(FL_VM | FL_IF | FL_RF));
 	cpu->next_rip = cpu->msr.star & 0xffffffffULL;
-	return EMU_OK;
+	return step_trap(cpu);
 }
 
 static int sysret(struct emu_cpu *cpu, const struct emu_insn *in)
@@ -66,13 +82,13 @@ static int sysret(struct emu_cpu *cpu, const struct emu_insn *in)
 		set_flat_cs_ss(cpu, (uint16_t)((to64 ? sel + 16 : sel) | 3), (uint16_t)(sel + 8), 3, to64);
 		emu_flags_set(cpu, (cpu->gpr[R11] & 0x3c7fd7) | X86_RFLAGS_FIXED);
 		cpu->next_rip = rip;
-		return EMU_OK;
+		return step_trap(cpu);
 	}
 	/* legacy mode: to 32-bit code at ECX with IF set */
 	set_flat_cs_ss(cpu, (uint16_t)(sel | 3), (uint16_t)(sel + 8), 3, false);
 	emu_flags_set(cpu, emu_flags_get(cpu) | FL_IF);
 	cpu->next_rip = cpu->gpr[RCX] & 0xffffffffULL;
-	return EMU_OK;
+	return step_trap(cpu);
 }
 
 int emu_x_syscall(struct emu_cpu *cpu, const struct emu_insn *in)
