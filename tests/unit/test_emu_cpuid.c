@@ -4,6 +4,7 @@
  * table and the SDM's field layouts, not read back from the code. */
 #include <stdlib.h>
 
+#include "boot/acpi.h"
 #include "cpu/emu/emu.h"
 #include "cpu/engine.h"
 #include "unit.h"
@@ -156,6 +157,12 @@ int main(void)
 		CHECK_EQ(emu_engine.create(&vm), 0);
 		struct emu_machine *m = vm.engine_data;
 		CHECK_EQ(emu_machine_ncpus(m), n);
+		/* The I/O APIC's ID register (index 0, bits 27:24) holds the ID the
+		 * MADT gives it: the vCPU count (boot/acpi.c). */
+		uint64_t sel = 0, id = 0;
+		CHECK(io_bus_access(&vm.bus, IO_SPACE_MMIO, IOAPIC_BASE, 4, true, &sel));
+		CHECK(io_bus_access(&vm.bus, IO_SPACE_MMIO, IOAPIC_BASE + 0x10, 4, false, &id));
+		CHECK_EQ((id >> 24) & 0xf, n);
 		for (unsigned i = 0; i < n; i++)
 			check_cpu(emu_machine_cpu(m, i), n);
 		emu_engine.destroy(&vm);

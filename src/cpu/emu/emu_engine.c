@@ -199,6 +199,8 @@ static int emu_create(struct vm *vm)
 			return r;
 		}
 	}
+	/* Before the I/O APIC: its ID is the vCPU count, as the MADT says. */
+	m->ncpus = vm->cfg->cpus ? vm->cfg->cpus : 1;
 	if (io_bus_find(&vm->bus, IO_SPACE_MMIO, IOAPIC_BASE)) {
 		log_warn("--accel emu: %#llx is taken: no I/O APIC for this guest", IOAPIC_BASE);
 	} else {
@@ -218,7 +220,6 @@ static int emu_create(struct vm *vm)
 			return r;
 		}
 	}
-	m->ncpus = vm->cfg->cpus ? vm->cfg->cpus : 1;
 	m->cpus = calloc(m->ncpus, sizeof(*m->cpus));
 	if (!m->cpus) {
 		log_error("--accel emu: out of memory for %u vCPUs", m->ncpus);
