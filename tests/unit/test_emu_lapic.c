@@ -124,6 +124,11 @@ static void test_match(void)
 	CHECK(!emu_lapic_match(&cpu, (1u << 16) | (1u << 2), true));
 	CHECK(!emu_lapic_match(&cpu, (2u << 16) | (1u << 3), true));
 	CHECK(!emu_lapic_match(&cpu, 0xff, false)); /* not a broadcast in x2APIC mode */
+	/* ...but from the I/O APIC's 8-bit destination it is */
+	CHECK(emu_lapic_match_xapic_msg(&cpu, 0xff, false));
+	CHECK(emu_lapic_match_xapic_msg(&cpu, 0xff, true));
+	CHECK(emu_lapic_match_xapic_msg(&cpu, 0x13, false));
+	CHECK(!emu_lapic_match_xapic_msg(&cpu, 0x12, false));
 	/* xAPIC: 8-bit IDs, 0xff broadcasts, flat logical model */
 	reset(3, BASE | EN);
 	cpu.lapic.ldr = 0x08u << 24;
@@ -131,6 +136,8 @@ static void test_match(void)
 	CHECK(emu_lapic_match(&cpu, 0xff, false));
 	CHECK(emu_lapic_match(&cpu, 0x0c, true));
 	CHECK(!emu_lapic_match(&cpu, 0x04, true));
+	CHECK(emu_lapic_match_xapic_msg(&cpu, 0xff, false));
+	CHECK(emu_lapic_match_xapic_msg(&cpu, 3, false));
 }
 
 static void test_deadline(void)

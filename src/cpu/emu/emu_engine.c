@@ -105,13 +105,6 @@ unsigned emu_machine_ncpus(const struct emu_machine *m)
 	return m->ncpus;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 void emu_report_crash(struct emu_cpu *cpu, const char *reason)
 {
 	struct x86_state st;
@@ -143,7 +136,7 @@ static void *run_thread(void *arg)
 	struct vm *vm = m->vm;
 	while (!vm_stopping(vm) && !atomic_load(&m->quit)) {
 		bool ran = false;
-		uint64_t now = now_ns(), next_event = UINT64_MAX;
+		uint64_t now = emu_host_ns(), next_event = UINT64_MAX;
 		emu_ioapic_service(m->ioapic);
 		if (m->pit) {
 			uint64_t due = pit8254_poll(m->pit);

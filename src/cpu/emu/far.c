@@ -28,16 +28,11 @@ static int restore(struct emu_cpu *cpu, const struct far_save *s, int r)
 	return r;
 }
 
-static bool canonical(uint64_t a)
-{
-	return (uint64_t)(((int64_t)(a << 16)) >> 16) == a;
-}
-
 /* Is off a valid RIP in the code segment s (in long mode s->l matters)? */
 static bool target_ok(const struct emu_cpu *cpu, const struct x86_segment *s, uint64_t off)
 {
 	if (emu_long_mode(cpu) && s->l)
-		return canonical(off);
+		return emu_canonical(off);
 	return off <= s->limit;
 }
 

@@ -43,11 +43,11 @@ static void deliver(struct emu_ioapic *io, uint64_t rte)
 {
 	unsigned vector = rte & 0xff, mode = (rte >> 8) & 7;
 	bool logical = rte & RTE_LOGICAL, level = rte & RTE_LEVEL;
-	uint32_t dest = (uint32_t)(rte >> 56);
+	uint8_t dest = (uint8_t)(rte >> 56);
 	unsigned n = emu_machine_ncpus(io->m);
 	for (unsigned i = 0; i < n; i++) {
 		struct emu_cpu *t = emu_machine_cpu(io->m, i);
-		if (t->state == EMU_WAIT_SIPI || !emu_lapic_match(t, dest, logical))
+		if (t->state == EMU_WAIT_SIPI || !emu_lapic_match_xapic_msg(t, dest, logical))
 			continue;
 		switch (mode) {
 		case 0: /* fixed */

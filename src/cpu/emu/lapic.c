@@ -78,19 +78,12 @@ static uint64_t timer_period_ns(const struct emu_lapic *l)
 	return (uint64_t)l->timer_initial * div * LAPIC_NS_PER_TICK;
 }
 
-static uint64_t host_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 static uint32_t timer_current(const struct emu_lapic *l)
 {
 	if (!l->timer_armed || l->timer_initial == 0 || LVT_TIMER_MODE(l->lvt_timer) == TIMER_DEADLINE)
 		return 0;
 	uint64_t period = timer_period_ns(l);
-	uint64_t el = host_ns() - l->timer_start;
+	uint64_t el = emu_host_ns() - l->timer_start;
 	if (el >= period)
 		return 0;
 	return (uint32_t)((period - el) * l->timer_initial / period);
@@ -152,6 +145,11 @@ uint64_t emu_lapic_poll_timer(struct emu_cpu *cpu, uint64_t now)
 	}
 	l->timer_armed = false;
 	return UINT64_MAX;
+}
+
+bool emu_lapic_match_xapic_msg(const struct emu_cpu *t, uint8_t dest, bool logical)
+{
+	return emu_lapic_match(t, dest == 0xff && x2apic(t) ? 0xffffffff : dest, logical);
 }
 
 bool emu_lapic_match(const struct emu_cpu *t, uint32_t dest, bool logical)
@@ -308,7 +306,7 @@ void emu_lapic_write(struct emu_cpu *cpu, uint32_t off, uint32_t v)
 		if (LVT_TIMER_MODE(l->lvt_timer) == TIMER_DEADLINE)
 			break; /* ignored in TSC-deadline mode */
 		l->timer_initial = v;
-		l->timer_start = host_ns();
+		l->timer_start = emu_host_ns();
 		l->timer_armed = v != 0;
 		break;
 	case APIC_TIMER_DIV: l->timer_divide = v & 0xb; break;

@@ -38,6 +38,11 @@ void emu_lapic_set_irr(struct emu_cpu *cpu, unsigned vector);
 /* Does this local APIC accept destination dest (physical or logical)? An
  * APIC in x2APIC mode reads dest as a 32-bit x2APIC destination. */
 bool emu_lapic_match(const struct emu_cpu *t, uint32_t dest, bool logical);
+/* The same for a message with an 8-bit (xAPIC-format) destination, as the
+ * I/O APIC sends: all ones is a broadcast in x2APIC mode too (x2APIC without
+ * interrupt remapping, SDM vol. 3 §10.12: an xAPIC-format 0xFF reaches
+ * every LAPIC). */
+bool emu_lapic_match_xapic_msg(const struct emu_cpu *t, uint8_t dest, bool logical);
 /* WRMSR IA32_APIC_BASE: the legal EN/EXTD transitions (§10.12.5), else #GP. */
 int emu_lapic_set_base(struct emu_cpu *cpu, uint64_t v);
 /* The MSRs of the x2APIC (0x800-0x8ff) and IA32_TSC_DEADLINE (0x6e0). */

@@ -68,11 +68,6 @@ enum {
  * as firmware leaves it; a write to a locked register is #GP. */
 #define FEATURE_CONTROL_VALUE 1ULL
 
-static bool canonical(uint64_t a)
-{
-	return (uint64_t)(((int64_t)(a << 16)) >> 16) == a;
-}
-
 uint64_t emu_host_ns(void)
 {
 	struct timespec ts;
@@ -274,7 +269,7 @@ static int wrmsr(struct emu_cpu *cpu, uint32_t idx, uint64_t v)
 	case MSR_FS_BASE:
 	case MSR_GS_BASE:
 	case MSR_KERNEL_GS_BASE:
-		if (!canonical(v))
+		if (!emu_canonical(v))
 			return emu_gp(cpu, 0);
 		switch (idx) {
 		case MSR_SYSENTER_ESP: cpu->msr.sysenter_esp = v; break;
