@@ -160,7 +160,9 @@ int linux_place(const struct linux_image *li, uint64_t low_ram_top, uint64_t ini
 {
 	memset(out, 0, sizeof(*out));
 	uint64_t addr = li->pref_address;
-	if (addr < 0x100000 || addr + li->init_size > low_ram_top) {
+	/* [addr, addr + init_size) must lie in [1 MiB, low_ram_top); written
+	 * without the sum, which a hostile pref_address would wrap. */
+	if (addr < 0x100000 || addr > low_ram_top || li->init_size > low_ram_top - addr) {
 		if (!li->relocatable) {
 			*why = "the kernel must load at its preferred address, which does not fit in RAM";
 			return -ENOMEM;
@@ -168,7 +170,7 @@ int linux_place(const struct linux_image *li, uint64_t low_ram_top, uint64_t ini
 		/* The lowest aligned address at or above 1 MiB. */
 		addr = (0x100000 + li->kernel_alignment - 1) & ~((uint64_t)li->kernel_alignment - 1);
 	}
-	if (addr + li->init_size > low_ram_top) {
+	if (addr > low_ram_top || li->init_size > low_ram_top - addr) {
 		*why = "guest RAM is too small for this kernel (it needs init_size bytes above its load address)";
 		return -ENOMEM;
 	}
@@ -264,8 +266,11 @@ int linux_load(struct vm *vm, const struct image_file *img)
 	}
 	/* linux_place checked [kernel_addr, + init_size), which holds pm_mem_size. */
 	uint8_t *kernel = guest_mem_ptr(&vm->mem, lay.kernel_addr, li.pm_mem_size);
-	if (!kernel)
+	if (!kernel) {
+		log_error("--kernel %s: the kernel's %llu bytes at 0x%llx are not in guest RAM", path,
+			  (unsigned long long)li.pm_mem_size, (unsigned long long)lay.kernel_addr);
 		return -EFAULT;
+	}
 	memcpy(kernel, img->data + li.pm_offset, li.pm_size);
 	memset(kernel + li.pm_size, 0, li.pm_mem_size - li.pm_size);
 	if (initrd.size)
@@ -274,8 +279,11 @@ int linux_load(struct vm *vm, const struct image_file *img)
 	guest_mem_write(&vm->mem, BOOT_LINUX_CMDLINE, cmdline, cmdlen + 1);
 
 	uint8_t *bp = guest_mem_ptr(&vm->mem, BOOT_LINUX_PARAMS, 4096);
-	if (!bp)
+	if (!bp) {
+		log_error("--kernel %s: guest RAM does not hold boot_params at 0x%llx", path,
+			  (unsigned long long)BOOT_LINUX_PARAMS);
 		return -EFAULT;
+	}
 	linux_build_boot_params(bp, img->data, &li, &lay, BOOT_LINUX_CMDLINE, vm->mem.size, vm->acpi_rsdp);
 	bool entry64 = linux_use_entry64(&li, cfg->boot32);
 	if (entry64)

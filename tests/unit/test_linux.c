@@ -334,7 +334,15 @@ int main(void)
 	/* A kernel that cannot move does not fit below its preferred address. */
 	li.relocatable = false;
 	CHECK_EQ(linux_place(&li, 60ULL << 20, 0, &lay, &why), -ENOMEM);
+	/* A preferred address whose end wraps past 2^64 is not "in RAM": a
+	 * fixed kernel is refused, a relocatable one moves to 1 MiB up. */
+	uint64_t pref = li.pref_address;
+	li.pref_address = 0ULL - li.init_size;
+	CHECK_EQ(linux_place(&li, 256ULL << 20, 0, &lay, &why), -ENOMEM);
 	li.relocatable = true;
+	CHECK_EQ(linux_place(&li, 256ULL << 20, 0, &lay, &why), 0);
+	CHECK_EQ(lay.kernel_addr, 0x200000); /* kernel_alignment 2 MiB */
+	li.pref_address = pref;
 
 	/* The zero page. */
 	static uint8_t bp[4096];
