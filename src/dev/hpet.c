@@ -401,12 +401,14 @@ void hpet_stop(struct hpet *h)
 {
 	if (!h || !h->has_thread)
 		return;
+	/* has_thread changes under the lock: vCPU threads still running read
+	 * it there (they signal the thread after a register write). */
 	pthread_mutex_lock(&h->lock);
 	h->quit = true;
+	h->has_thread = false;
 	pthread_cond_signal(&h->wake);
 	pthread_mutex_unlock(&h->lock);
 	pthread_join(h->thread, NULL);
-	h->has_thread = false;
 }
 
 void hpet_destroy(struct hpet *h)
