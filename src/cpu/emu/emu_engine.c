@@ -20,6 +20,7 @@
 #include "dev/pit8254.h"
 #include "boot/acpi.h"
 #include "emu.h"
+#include "machine/pc.h"
 #include "ioapic.h"
 #include "util/log.h"
 #include "vm.h"
@@ -46,13 +47,13 @@ struct emu_machine {
 
 /* ISA IRQ n reaches PIC input n and I/O APIC pin n, except IRQ 0 (the PIT)
  * which the MADT overrides to pin 2 (boot/acpi.c), as KVM routes it. */
-static void route_irq(struct emu_machine *m, unsigned gsi, int level)
+static void route_irq(struct emu_machine *m, unsigned line, int level)
 {
-	if (m->pic && gsi < 16)
-		pic8259_set_irq(m->pic, gsi, level);
-	if (gsi == 2)
-		return; /* the PIC cascade: no I/O APIC pin */
-	emu_ioapic_set_pin(m->ioapic, gsi == 0 ? 2 : gsi, level);
+	int pic = pc_line_pic_pin(line), pin = pc_line_ioapic_pin(line);
+	if (m->pic && pic >= 0)
+		pic8259_set_irq(m->pic, (unsigned)pic, level);
+	if (pin >= 0)
+		emu_ioapic_set_pin(m->ioapic, (unsigned)pin, level);
 }
 
 void emu_machine_eoi(struct emu_machine *m, unsigned vector)

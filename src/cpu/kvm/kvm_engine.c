@@ -11,6 +11,7 @@
 
 #include "cpu/engine.h"
 #include "cpu/kvm/kvm_internal.h"
+#include "machine/pc.h"
 #include "util/log.h"
 #include "vm.h"
 
@@ -87,6 +88,36 @@ static int add_memory(struct kvm_engine_state *ks)
 	return 0;
 }
 
+/* KVM's default routing sends GSI n to I/O APIC pin n, so the in-kernel
+ * PIT and a device on line 0 would reach pin 0, while the MADT tells the
+ * guest IRQ 0 is on pin 2. Every line is routed as machine/pc.h says, the
+ * same wiring emu uses (api.rst, KVM_SET_GSI_ROUTING: the table replaces
+ * the default one whole). */
+static int set_irq_routing(struct kvm_engine_state *ks)
+{
+	enum { MAX_ROUTES = PC_PIC_LINES + PC_IOAPIC_PINS };
+	struct kvm_irq_routing *rt = calloc(1, sizeof(*rt) + MAX_ROUTES * sizeof(rt->entries[0]));
+	if (!rt)
+		return -ENOMEM;
+	for (unsigned line = 0; line < PC_IOAPIC_PINS; line++) {
+		int pic = pc_line_pic_pin(line), pin = pc_line_ioapic_pin(line);
+		if (pic >= 0)
+			rt->entries[rt->nr++] = (struct kvm_irq_routing_entry){
+				.gsi = line, .type = KVM_IRQ_ROUTING_IRQCHIP,
+				.u.irqchip = { .irqchip = pic < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE,
+					       .pin = (unsigned)pic % 8 } };
+		if (pin >= 0)
+			rt->entries[rt->nr++] = (struct kvm_irq_routing_entry){
+				.gsi = line, .type = KVM_IRQ_ROUTING_IRQCHIP,
+				.u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC, .pin = (unsigned)pin } };
+	}
+	int r = ioctl(ks->vm_fd, KVM_SET_GSI_ROUTING, rt) < 0 ? -errno : 0;
+	free(rt);
+	if (r < 0)
+		log_error("KVM_SET_GSI_ROUTING: %s", strerror(-r));
+	return r;
+}
+
 static int create_platform(struct kvm_engine_state *ks)
 {
 	if (ioctl(ks->vm_fd, KVM_SET_TSS_ADDR, KVM_TSS_ADDR) < 0) {
@@ -116,6 +147,9 @@ static int create_platform(struct kvm_engine_state *ks)
 		log_error("KVM_CREATE_IRQCHIP: %s", strerror(e));
 		return -e;
 	}
+	int r = set_irq_routing(ks);
+	if (r < 0)
+		return r;
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
 	if (ioctl(ks->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
 		int e = errno;
