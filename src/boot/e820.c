@@ -36,3 +36,23 @@ unsigned e820_build(uint64_t ram_size, struct e820_entry *out, unsigned max)
 	}
 	return n;
 }
+
+unsigned e820_build_packed(uint64_t ram_size, uint8_t *out, unsigned max)
+{
+	struct e820_entry map[E820_MAX_ENTRIES];
+	unsigned n = e820_build(ram_size, map, E820_MAX_ENTRIES);
+	if (n > E820_MAX_ENTRIES)
+		n = E820_MAX_ENTRIES; /* cannot happen: it is the maximum */
+	if (n > max)
+		n = max;
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t *e = out + i * E820_PACKED_ENTRY;
+		for (unsigned b = 0; b < 8; b++) {
+			e[b] = (uint8_t)(map[i].addr >> (8 * b));
+			e[8 + b] = (uint8_t)(map[i].size >> (8 * b));
+		}
+		for (unsigned b = 0; b < 4; b++)
+			e[16 + b] = (uint8_t)(map[i].type >> (8 * b));
+	}
+	return n;
+}

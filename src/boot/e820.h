@@ -38,4 +38,11 @@ struct e820_entry {
  * snprintf: a return above max means out[] was too small). */
 unsigned e820_build(uint64_t ram_size, struct e820_entry *out, unsigned max);
 
+/* The same map as packed 20-byte little-endian entries (address, size: 64
+ * bits; type: 32), the layout of Linux's boot_params e820_table and of
+ * QEMU's fw_cfg etc/e820. Writes at most max entries to out and returns
+ * how many it wrote. */
+#define E820_PACKED_ENTRY 20u
+unsigned e820_build_packed(uint64_t ram_size, uint8_t *out, unsigned max);
+
 #endif

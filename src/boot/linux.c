@@ -211,17 +211,7 @@ void linux_build_boot_params(uint8_t *bp, const uint8_t *img, const struct linux
 	if (rsdp_addr && li->version >= 0x20e)
 		wr64(bp + BP_ACPI_RSDP_ADDR, rsdp_addr);
 
-	struct e820_entry map[E820_MAX_ENTRIES];
-	unsigned n = e820_build(ram_size, map, E820_MAX_ENTRIES);
-	if (n > E820_MAX_ENTRIES)
-		n = E820_MAX_ENTRIES;
-	bp[BP_E820_ENTRIES] = (uint8_t)n;
-	for (unsigned i = 0; i < n && i < BP_E820_MAX; i++) {
-		uint8_t *e = bp + BP_E820_TABLE + i * 20;
-		wr64(e, map[i].addr);
-		wr64(e + 8, map[i].size);
-		wr32(e + 16, map[i].type);
-	}
+	bp[BP_E820_ENTRIES] = (uint8_t)e820_build_packed(ram_size, bp + BP_E820_TABLE, BP_E820_MAX);
 }
 
 int linux_load(struct vm *vm, const struct image_file *img)

@@ -11,7 +11,6 @@
 
 #define FW_CFG_MAX_ITEMS 8
 #define FW_CFG_MAX_FILES 2
-#define E820_FILE_ENTRY_SIZE 20 /* QEMU's packed struct e820_entry: addr, size (LE 64), type (LE 32) */
 
 struct fw_cfg_item {
 	uint16_t key;
@@ -86,19 +85,9 @@ static int add_file_dir(struct fw_cfg *fc)
  * layout (hw/i386/e820_memory_layout.h: 20 packed little-endian bytes). */
 static int add_e820(struct fw_cfg *fc, uint64_t ram_size)
 {
-	struct e820_entry map[E820_MAX_ENTRIES];
-	unsigned n = e820_build(ram_size, map, E820_MAX_ENTRIES);
-	if (n > E820_MAX_ENTRIES)
-		n = E820_MAX_ENTRIES; /* cannot happen: it is the maximum */
-	uint8_t buf[E820_MAX_ENTRIES * E820_FILE_ENTRY_SIZE];
-	for (unsigned i = 0; i < n; i++) {
-		uint64_t addr = htole64(map[i].addr), size = htole64(map[i].size);
-		uint32_t type = htole32(map[i].type);
-		memcpy(buf + i * E820_FILE_ENTRY_SIZE, &addr, 8);
-		memcpy(buf + i * E820_FILE_ENTRY_SIZE + 8, &size, 8);
-		memcpy(buf + i * E820_FILE_ENTRY_SIZE + 16, &type, 4);
-	}
-	return add_file(fc, "etc/e820", buf, n * E820_FILE_ENTRY_SIZE);
+	uint8_t buf[E820_MAX_ENTRIES * E820_PACKED_ENTRY];
+	unsigned n = e820_build_packed(ram_size, buf, E820_MAX_ENTRIES);
+	return add_file(fc, "etc/e820", buf, n * E820_PACKED_ENTRY);
 }
 
 static int add_items(struct fw_cfg *fc, uint64_t ram_size, unsigned cpus)

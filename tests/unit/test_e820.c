@@ -80,5 +80,17 @@ int main(void)
 	CHECK_EQ(two[2].addr, 0x5555555555555555ULL);
 	CHECK_EQ(e820_build(8 * G, NULL, 0), 5);
 
+	/* Packed: 20 little-endian bytes an entry (boot_params, fw_cfg), at most
+	 * max of them. 8 GiB: the third entry is [1M, 3G) usable. */
+	uint8_t packed[E820_MAX_ENTRIES * E820_PACKED_ENTRY + 1];
+	memset(packed, 0xee, sizeof(packed));
+	CHECK_EQ(e820_build_packed(8 * G, packed, E820_MAX_ENTRIES), 5);
+	const uint8_t third[20] = { 0, 0, 0x10, 0, 0, 0, 0, 0, 0, 0, 0xf0, 0xbf, 0, 0, 0, 0, 1, 0, 0, 0 };
+	CHECK(memcmp(packed + 2 * E820_PACKED_ENTRY, third, 20) == 0);
+	CHECK_EQ(packed[5 * E820_PACKED_ENTRY], 0xee);
+	memset(packed, 0xee, sizeof(packed));
+	CHECK_EQ(e820_build_packed(8 * G, packed, 2), 2);
+	CHECK_EQ(packed[2 * E820_PACKED_ENTRY], 0xee);
+
 	return unit_report("e820");
 }
