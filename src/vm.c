@@ -11,6 +11,7 @@
 #include "dev/fw_cfg.h"
 #include "dev/hpet.h"
 #include "dev/i8042.h"
+#include "dev/pci/pci_host.h"
 #include "dev/rtc_cmos.h"
 #include "dev/uart16550.h"
 #include "util/log.h"
@@ -71,6 +72,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 		r = acpi_pm_create(&vm->bus, on_acpi_event, vm, NULL, NULL, &vm->acpi_pm);
 	if (r == 0)
 		r = fw_cfg_create(&vm->bus, &vm->mem, cfg->mem_size, cfg->cpus, &vm->fw_cfg);
+	if (r == 0)
+		r = pci_host_create(&vm->bus, &vm->pci);
 	if (r == 0) {
 		struct irq_line hpet_irq = { vm_irq_set, vm, 0 }; /* the HPET picks the GSI per timer */
 		r = hpet_create(&vm->bus, HPET_BASE, &hpet_irq, NULL, NULL, &vm->hpet);
@@ -97,6 +100,7 @@ void vm_destroy(struct vm *vm)
 	acpi_pm_destroy(vm->acpi_pm);
 	fw_cfg_destroy(vm->fw_cfg);
 	hpet_destroy(vm->hpet);
+	pci_host_destroy(vm->pci);
 	io_bus_destroy(&vm->bus);
 	guest_mem_destroy(&vm->mem);
 	pthread_mutex_destroy(&vm->stop_lock);

@@ -20,6 +20,7 @@ struct i8042;
 struct acpi_pm;
 struct fw_cfg;
 struct hpet;
+struct pci_host;
 
 enum vm_outcome {
 	VM_OUTCOME_RUNNING = 0,
@@ -47,6 +48,7 @@ struct vm {
 	struct acpi_pm *acpi_pm;
 	struct fw_cfg *fw_cfg;
 	struct hpet *hpet;
+	struct pci_host *pci;
 
 	const struct cpu_engine *engine;
 	void *engine_data;
