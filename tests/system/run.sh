@@ -119,6 +119,8 @@ raw hpet long64 33
 # ISA IRQ 0 on I/O APIC pin 2 under both engines, as the MADT says: the PIT
 # and the HPET's legacy timer 0 (KVM's default routing put GSI 0 on pin 0).
 raw irqroute long64 33
+# PCI configuration mechanism #1: CONFIG_ADDRESS, bus 0 scanned, the host bridge.
+raw pciscan long64 33
 raw rsdp long64 33
 raw sse long64 33
 QEMU_CPU_LINES=22 raw x87 long64 33
