@@ -42,6 +42,68 @@ static void on_acpi_event(void *opaque, enum acpi_pm_event ev)
 	vm_request_stop(opaque, VM_OUTCOME_POWEROFF, 0);
 }
 
+/* Adds a created device to the list; on a full list it is destroyed and
+ * the build fails. */
+static int add_device(struct vm *vm, const char *name, void *dev, void (*stop)(void *), void (*destroy)(void *))
+{
+	if (vm->ndevices == VM_MAX_DEVICES) {
+		log_error("%s: more than %d devices", name, VM_MAX_DEVICES);
+		destroy(dev);
+		return -ENOSPC;
+	}
+	vm->devices[vm->ndevices++] = (struct vm_device){ name, dev, stop, destroy };
+	return 0;
+}
+
+/* The device list's typed-to-untyped adapters (calling a function through
+ * a pointer of another type is undefined). */
+static void uart_destroy(void *d) { uart16550_destroy(d); }
+static void debug_exit_free(void *d) { debug_exit_destroy(d); }
+static void rtc_destroy(void *d) { rtc_cmos_destroy(d); }
+static void i8042_free(void *d) { i8042_destroy(d); }
+static void acpi_pm_free(void *d) { acpi_pm_destroy(d); }
+static void fw_cfg_free(void *d) { fw_cfg_destroy(d); }
+static void pci_free(void *d) { pci_host_destroy(d); }
+static void hpet_halt(void *d) { hpet_stop(d); }
+static void hpet_free(void *d) { hpet_destroy(d); }
+
+/* Legacy devices at their PC addresses (design.md, machine model). */
+static int create_legacy(struct vm *vm)
+{
+	const struct vm_config *cfg = vm->cfg;
+	struct irq_line com1_irq = { vm_irq_set, vm, UART_COM1_IRQ };
+	struct debug_exit *dx;
+	struct rtc_cmos *rtc;
+	struct i8042 *kbd;
+	struct acpi_pm *pm;
+	struct fw_cfg *fc;
+	struct hpet *hpet;
+	int r = uart16550_create(&vm->bus, UART_COM1_BASE, cfg->console == CONSOLE_SERIAL ? STDOUT_FILENO : -1,
+				 &com1_irq, &vm->uart);
+	if (r == 0)
+		r = add_device(vm, "uart16550", vm->uart, NULL, uart_destroy);
+	if (r == 0 && (r = debug_exit_create(&vm->bus, DEBUG_EXIT_PORT, vm, &dx)) == 0)
+		r = add_device(vm, "debug-exit", dx, NULL, debug_exit_free);
+	if (r == 0 && (r = rtc_cmos_create(&vm->bus, NULL, NULL, &rtc)) == 0)
+		r = add_device(vm, "rtc", rtc, NULL, rtc_destroy);
+	if (r == 0 && (r = i8042_create(&vm->bus, on_reset, vm, &kbd)) == 0)
+		r = add_device(vm, "i8042", kbd, NULL, i8042_free);
+	if (r == 0 && (r = acpi_pm_create(&vm->bus, on_acpi_event, vm, NULL, NULL, &pm)) == 0)
+		r = add_device(vm, "acpi-pm", pm, NULL, acpi_pm_free);
+	if (r == 0 && (r = fw_cfg_create(&vm->bus, &vm->mem, cfg->mem_size, cfg->cpus, &fc)) == 0)
+		r = add_device(vm, "fw_cfg", fc, NULL, fw_cfg_free);
+	if (r == 0 && (r = pci_host_create(&vm->bus, &vm->pci)) == 0)
+		r = add_device(vm, "pci-host", vm->pci, NULL, pci_free);
+	if (r == 0) {
+		struct irq_line hpet_irq = { vm_irq_set, vm, 0 }; /* the HPET picks the GSI per timer */
+		if ((r = hpet_create(&vm->bus, HPET_BASE, &hpet_irq, NULL, NULL, &hpet)) == 0)
+			r = add_device(vm, "hpet", hpet, hpet_halt, hpet_free);
+	}
+	if (r < 0)
+		log_error("devices: %s", strerror(-r));
+	return r;
+}
+
 int vm_create(struct vm *vm, const struct vm_config *cfg)
 {
 	memset(vm, 0, sizeof(*vm));
@@ -57,50 +119,25 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 			  (unsigned long long)(cfg->mem_size >> 20), strerror(-r));
 		return r;
 	}
-
-	/* Legacy devices at their PC addresses (design.md, machine model). */
-	struct irq_line com1_irq = { vm_irq_set, vm, UART_COM1_IRQ };
-	r = uart16550_create(&vm->bus, UART_COM1_BASE,
-			     cfg->console == CONSOLE_SERIAL ? STDOUT_FILENO : -1, &com1_irq, &vm->uart);
-	if (r == 0)
-		r = debug_exit_create(&vm->bus, DEBUG_EXIT_PORT, vm, &vm->debug_exit);
-	if (r == 0)
-		r = rtc_cmos_create(&vm->bus, NULL, NULL, &vm->rtc);
-	if (r == 0)
-		r = i8042_create(&vm->bus, on_reset, vm, &vm->i8042);
-	if (r == 0)
-		r = acpi_pm_create(&vm->bus, on_acpi_event, vm, NULL, NULL, &vm->acpi_pm);
-	if (r == 0)
-		r = fw_cfg_create(&vm->bus, &vm->mem, cfg->mem_size, cfg->cpus, &vm->fw_cfg);
-	if (r == 0)
-		r = pci_host_create(&vm->bus, &vm->pci);
-	if (r == 0) {
-		struct irq_line hpet_irq = { vm_irq_set, vm, 0 }; /* the HPET picks the GSI per timer */
-		r = hpet_create(&vm->bus, HPET_BASE, &hpet_irq, NULL, NULL, &vm->hpet);
-	}
-	if (r < 0) {
-		log_error("devices: %s", strerror(-r));
+	r = create_legacy(vm);
+	if (r < 0)
 		return r;
-	}
-
 	return boot_load(vm);
 }
 
 void vm_stop_devices(struct vm *vm)
 {
-	hpet_stop(vm->hpet);
+	for (unsigned i = vm->ndevices; i-- > 0;)
+		if (vm->devices[i].stop)
+			vm->devices[i].stop(vm->devices[i].dev);
 }
 
 void vm_destroy(struct vm *vm)
 {
-	uart16550_destroy(vm->uart);
-	debug_exit_destroy(vm->debug_exit);
-	rtc_cmos_destroy(vm->rtc);
-	i8042_destroy(vm->i8042);
-	acpi_pm_destroy(vm->acpi_pm);
-	fw_cfg_destroy(vm->fw_cfg);
-	hpet_destroy(vm->hpet);
-	pci_host_destroy(vm->pci);
+	vm_stop_devices(vm);
+	for (unsigned i = vm->ndevices; i-- > 0;)
+		vm->devices[i].destroy(vm->devices[i].dev);
+	vm->ndevices = 0;
 	io_bus_destroy(&vm->bus);
 	guest_mem_destroy(&vm->mem);
 	pthread_mutex_destroy(&vm->stop_lock);

@@ -14,13 +14,21 @@
 #include "vm_config.h"
 
 struct uart16550;
-struct debug_exit;
-struct rtc_cmos;
-struct i8042;
-struct acpi_pm;
-struct fw_cfg;
-struct hpet;
 struct pci_host;
+
+/* One entry of the machine's device list: what vm.c does with a device
+ * over the machine's life, whatever the device (design.md: vm.c owns the
+ * device list). stop (optional) ends the device's own threads and host
+ * I/O before the engine goes away; destroy frees it. Later: reset,
+ * save, load. */
+struct vm_device {
+	const char *name;
+	void *dev;
+	void (*stop)(void *dev);
+	void (*destroy)(void *dev);
+};
+
+#define VM_MAX_DEVICES 32
 
 enum vm_outcome {
 	VM_OUTCOME_RUNNING = 0,
@@ -41,14 +49,12 @@ struct vm {
 	bool boot_linux;     /* --kernel is a Linux bzImage */
 	uint64_t acpi_rsdp;  /* guest-physical address of the ACPI RSDP, 0 if none */
 
-	struct uart16550 *uart;
-	struct debug_exit *debug_exit;
-	struct rtc_cmos *rtc;
-	struct i8042 *i8042;
-	struct acpi_pm *acpi_pm;
-	struct fw_cfg *fw_cfg;
-	struct hpet *hpet;
-	struct pci_host *pci;
+	/* Every device, in creation order (destroyed in reverse). */
+	struct vm_device devices[VM_MAX_DEVICES];
+	unsigned ndevices;
+	struct uart16550 *uart;  /* COM1, for the console */
+	struct pci_host *pci;    /* bus 0, for the PCI functions */
+	unsigned next_pci_slot;
 
 	const struct cpu_engine *engine;
 	void *engine_data;
@@ -68,8 +74,9 @@ struct vm {
 int vm_create(struct vm *vm, const struct vm_config *cfg);
 void vm_destroy(struct vm *vm);
 
-/* Stops the device threads that raise interrupts (the HPET's timer), so
- * that the engine can be destroyed under them. Idempotent. */
+/* Stops the device threads that raise interrupts (the HPET's timer) and
+ * the devices' host I/O, so that the engine can be destroyed under them.
+ * Idempotent. */
 void vm_stop_devices(struct vm *vm);
 
 /* Records how the run ends (first caller wins) and wakes the main thread.

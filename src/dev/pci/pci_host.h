@@ -47,6 +47,11 @@ struct pci_function {
 	 * space (after the write took effect). Host lock held: the hook may
 	 * read f->cfg but must not call back into the host. */
 	void (*config_written)(void *opaque, unsigned off, unsigned size);
+	/* Optional: the guest is about to read [off, off+size): the hook may
+	 * refresh those bytes of f->cfg first (a register whose value is
+	 * computed on access, e.g. virtio's PCI configuration access window).
+	 * Host lock held, as above. */
+	void (*config_read)(void *opaque, unsigned off, unsigned size);
 	/* Optional: BAR i now decodes at addr (enabled) or not at all
 	 * (!enabled: moved away, or decoding turned off). Host lock held. */
 	void (*bar_changed)(void *opaque, unsigned i, uint64_t addr, bool enabled);
