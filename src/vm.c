@@ -14,6 +14,7 @@
 #include "dev/pci/pci_host.h"
 #include "dev/rtc_cmos.h"
 #include "dev/uart16550.h"
+#include "util/event_loop.h"
 #include "util/log.h"
 
 /* Devices drive interrupt lines through here; the engine routes them. */
@@ -58,6 +59,12 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 		return r;
 	}
 
+	r = event_loop_create(&vm->io);
+	if (r < 0) {
+		log_error("I/O thread: %s", strerror(-r));
+		return r;
+	}
+
 	/* Legacy devices at their PC addresses (design.md, machine model). */
 	struct irq_line com1_irq = { vm_irq_set, vm, UART_COM1_IRQ };
 	r = uart16550_create(&vm->bus, UART_COM1_BASE,
@@ -86,9 +93,18 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	return boot_load(vm);
 }
 
+int vm_start_io(struct vm *vm)
+{
+	int r = event_loop_start(vm->io);
+	if (r < 0)
+		log_error("I/O thread: cannot start it: %s", strerror(-r));
+	return r;
+}
+
 void vm_stop_devices(struct vm *vm)
 {
 	hpet_stop(vm->hpet);
+	event_loop_stop(vm->io);
 }
 
 void vm_destroy(struct vm *vm)
@@ -101,6 +117,7 @@ void vm_destroy(struct vm *vm)
 	fw_cfg_destroy(vm->fw_cfg);
 	hpet_destroy(vm->hpet);
 	pci_host_destroy(vm->pci);
+	event_loop_destroy(vm->io);
 	io_bus_destroy(&vm->bus);
 	guest_mem_destroy(&vm->mem);
 	pthread_mutex_destroy(&vm->stop_lock);
