@@ -50,7 +50,7 @@ static int run(const struct vm_config *cfg)
 		return 2;
 	}
 	warn_mem_over_host(cfg);
-	if (vm.engine->start(&vm) < 0) {
+	if (vm.engine->start(&vm) < 0 || vm_start_io(&vm) < 0) {
 		/* Threads already started must see the run as over before stop()
 		 * kicks them, or they would re-enter their loop forever. */
 		vm_request_stop(&vm, VM_OUTCOME_SETUP, 0);

@@ -14,6 +14,7 @@
 #include "dev/pci/pci_host.h"
 #include "dev/rtc_cmos.h"
 #include "dev/uart16550.h"
+#include "util/event_loop.h"
 #include "util/log.h"
 
 /* Devices drive interrupt lines through here; the engine routes them. */
@@ -119,10 +120,24 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 			  (unsigned long long)(cfg->mem_size >> 20), strerror(-r));
 		return r;
 	}
+
+	r = event_loop_create(&vm->io);
+	if (r < 0) {
+		log_error("I/O thread: %s", strerror(-r));
+		return r;
+	}
 	r = create_legacy(vm);
 	if (r < 0)
 		return r;
 	return boot_load(vm);
+}
+
+int vm_start_io(struct vm *vm)
+{
+	int r = event_loop_start(vm->io);
+	if (r < 0)
+		log_error("I/O thread: cannot start it: %s", strerror(-r));
+	return r;
 }
 
 void vm_stop_devices(struct vm *vm)
@@ -130,6 +145,7 @@ void vm_stop_devices(struct vm *vm)
 	for (unsigned i = vm->ndevices; i-- > 0;)
 		if (vm->devices[i].stop)
 			vm->devices[i].stop(vm->devices[i].dev);
+	event_loop_stop(vm->io);
 }
 
 void vm_destroy(struct vm *vm)
@@ -138,6 +154,8 @@ void vm_destroy(struct vm *vm)
 	for (unsigned i = vm->ndevices; i-- > 0;)
 		vm->devices[i].destroy(vm->devices[i].dev);
 	vm->ndevices = 0;
+	event_loop_destroy(vm->io);
+	vm->io = NULL;
 	io_bus_destroy(&vm->bus);
 	guest_mem_destroy(&vm->mem);
 	pthread_mutex_destroy(&vm->stop_lock);

@@ -15,6 +15,7 @@
 
 struct uart16550;
 struct pci_host;
+struct event_loop;
 
 /* One entry of the machine's device list: what vm.c does with a device
  * over the machine's life, whatever the device (design.md: vm.c owns the
@@ -59,6 +60,11 @@ struct vm {
 	const struct cpu_engine *engine;
 	void *engine_data;
 
+	/* The I/O thread (util/event_loop.h): created by vm_create before the
+	 * devices, so they may add their fds; runs from vm_start_io() until
+	 * vm_stop_devices(). */
+	struct event_loop *io;
+
 	/* The first stop request wins; the main thread is told with SIGUSR2. */
 	pthread_t main_thread;
 	pthread_mutex_t stop_lock;
@@ -74,9 +80,13 @@ struct vm {
 int vm_create(struct vm *vm, const struct vm_config *cfg);
 void vm_destroy(struct vm *vm);
 
-/* Stops the device threads that raise interrupts (the HPET's timer) and
- * the devices' host I/O, so that the engine can be destroyed under them.
- * Idempotent. */
+/* Starts the I/O thread; main calls it once the engine runs. 0 or -errno
+ * (logged). */
+int vm_start_io(struct vm *vm);
+
+/* Stops the device threads that raise interrupts (the HPET's timer), the
+ * devices' host I/O and the I/O thread, so that the engine can be
+ * destroyed under them. Idempotent. */
 void vm_stop_devices(struct vm *vm);
 
 /* Records how the run ends (first caller wins) and wakes the main thread.

@@ -48,7 +48,7 @@ struct virtq {
 	void *desc, *avail, *used;
 	uint16_t last_avail;      /* free-running index of the next chain to take */
 	uint16_t used_idx;        /* free-running used->idx as published */
-	uint16_t signalled_used;  /* used_idx at the last interrupt (event idx) */
+	uint16_t signalled_used;  /* used_idx at the last virtq_need_interrupt (event idx) */
 	bool signalled_valid;
 };
 
@@ -87,9 +87,11 @@ void virtq_flush(struct virtq *q, unsigned n);
 void virtq_push(struct virtq *q, uint16_t head, uint32_t written);
 
 /* After pushes: does the driver want an interrupt now? With EVENT_IDX,
- * whether used_idx passed used_event since the last interrupt
- * (§2.7.10); without, unless the driver set VIRTQ_AVAIL_F_NO_INTERRUPT
- * (§2.7.7). Records the interrupt as sent when it returns true. */
+ * whether one of the entries published since the previous call was
+ * written at index used_event (§2.7.7, vring_need_event of §2.7.10);
+ * without, unless the driver set VIRTQ_AVAIL_F_NO_INTERRUPT (§2.7.7).
+ * Each call starts the next window, so the caller sends the interrupt
+ * whenever it returns true. */
 bool virtq_need_interrupt(struct virtq *q);
 
 /* Notification suppression (§2.7.7/§2.7.10): disable while draining the
