@@ -75,6 +75,10 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	if (r == 0)
 		r = pci_host_create(&vm->bus, &vm->pci);
 	if (r == 0) {
+		/* INTx of PCI functions: GSI 16-19 on the I/O APIC (machine/pc.h). */
+		pci_host_set_irq(vm->pci, &(struct irq_line){ vm_irq_set, vm, 0 });
+	}
+	if (r == 0) {
 		struct irq_line hpet_irq = { vm_irq_set, vm, 0 }; /* the HPET picks the GSI per timer */
 		r = hpet_create(&vm->bus, HPET_BASE, &hpet_irq, NULL, NULL, &vm->hpet);
 	}
