@@ -93,8 +93,11 @@ static int create_legacy(struct vm *vm)
 		r = add_device(vm, "acpi-pm", pm, NULL, acpi_pm_free);
 	if (r == 0 && (r = fw_cfg_create(&vm->bus, &vm->mem, cfg->mem_size, cfg->cpus, &fc)) == 0)
 		r = add_device(vm, "fw_cfg", fc, NULL, fw_cfg_free);
-	if (r == 0 && (r = pci_host_create(&vm->bus, &vm->pci)) == 0)
+	if (r == 0 && (r = pci_host_create(&vm->bus, &vm->pci)) == 0) {
+		/* INTx of PCI functions: GSI 16-19 on the I/O APIC (machine/pc.h). */
+		pci_host_set_irq(vm->pci, &(struct irq_line){ vm_irq_set, vm, 0 });
 		r = add_device(vm, "pci-host", vm->pci, NULL, pci_free);
+	}
 	if (r == 0) {
 		struct irq_line hpet_irq = { vm_irq_set, vm, 0 }; /* the HPET picks the GSI per timer */
 		if ((r = hpet_create(&vm->bus, HPET_BASE, &hpet_irq, NULL, NULL, &hpet)) == 0)

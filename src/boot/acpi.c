@@ -7,7 +7,9 @@
 
 #include "boot/aml.h"
 #include "dev/hpet.h"
+#include "dev/pci/pci_host.h"
 #include "dev/uart16550.h"
+#include "machine/pc.h"
 
 static void w8(uint8_t *p, uint8_t v) { p[0] = v; }
 static void w16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
@@ -99,9 +101,9 @@ static void device(struct aml_buf *a, const char *seg, const char *hid, int eisa
 }
 
 /* The legacy devices, with the PNP ids Linux's drivers bind to. They sit
- * directly under \_SB: there is no PCI host bridge yet (an ISA/LPC bridge
- * device belongs under one), and nothing needs the extra scope; they move
- * under \_SB.PCI0 with the bridge. */
+ * directly under \_SB, not under \_SB.PCI0: there is no ISA/LPC bridge
+ * function they would hang from, and PNP binds them by _HID wherever they
+ * are. */
 static void legacy_devices(struct aml_buf *a, const struct acpi_config *cfg)
 {
 	uint8_t rb[64];
@@ -142,14 +144,69 @@ static void legacy_devices(struct aml_buf *a, const struct acpi_config *cfg)
 	aml_end(a, sb);
 }
 
+/* The PCI root bridge (ACPI 6.5 §6.1; PCI Firmware 3.0 §4.1.3): bus 0 of
+ * segment 0, its windows as the host decodes them (machine/pc.h), and its
+ * INTx routing. Plus a motherboard resource device that reserves the ECAM
+ * area, where Linux checks that the MCFG's range is reserved (PCI Firmware
+ * 3.0 §4.1.2: "reserved ... by a motherboard resource"). */
+static void pci_root(struct aml_buf *a)
+{
+	uint8_t rb[160];
+	struct aml_buf r;
+	size_t sb = aml_scope(a, "\\_SB_");
+	size_t dev = aml_device(a, "PCI0");
+	aml_name_eisaid(a, "_HID", "PNP0A08"); /* PCI Express root bridge: it has ECAM */
+	aml_name_eisaid(a, "_CID", "PNP0A03"); /* PCI root bridge */
+	aml_name_integer(a, "_UID", 0);
+	aml_name_integer(a, "_SEG", 0);
+	aml_name_integer(a, "_BBN", 0);
+	aml_init(&r, rb, sizeof(rb));
+	aml_res_address(&r, 2, AML_RES_BUS, 0, 0, 0); /* bus 0 only, as in the MCFG */
+	aml_res_io(&r, PCI_CONFIG_ADDRESS_PORT, PCI_CONFIG_ADDRESS_PORT, 1, 8); /* consumed: 0xcf8-0xcff */
+	aml_res_address(&r, 2, AML_RES_IO, AML_RES_IO_ENTIRE, 0x0000, PCI_CONFIG_ADDRESS_PORT - 1);
+	aml_res_address(&r, 2, AML_RES_IO, AML_RES_IO_ENTIRE, PCI_CONFIG_ADDRESS_PORT + 8, 0xffff);
+	aml_res_address(&r, 4, AML_RES_MEMORY, AML_RES_MEM_RW, PC_PCI_MMIO32_BASE,
+			PC_PCI_MMIO32_BASE + PC_PCI_MMIO32_SIZE - 1);
+	aml_res_address(&r, 8, AML_RES_MEMORY, AML_RES_MEM_RW, PC_PCI_MMIO64_BASE,
+			PC_PCI_MMIO64_BASE + PC_PCI_MMIO64_SIZE - 1);
+	aml_res_end(&r);
+	if (r.overflow)
+		a->overflow = 1;
+	aml_name_buffer(a, "_CRS", r.data, r.len);
+	/* _PRT (§6.2.13): Package{ address 0xSSSSFFFF (any function of slot
+	 * S), pin (0 = INTA), source 0: the last field is a GSI, and such an
+	 * interrupt is level-triggered, active-low, shareable }. Slot 0 is
+	 * the host bridge, which has no pin. */
+	aml_name(a, "_PRT");
+	size_t prt = aml_package(a, (PCI_SLOTS - 1) * 4);
+	for (unsigned slot = 1; slot < PCI_SLOTS; slot++) {
+		for (unsigned pin = 0; pin < 4; pin++) {
+			size_t e = aml_package(a, 4);
+			aml_integer(a, (uint64_t)slot << 16 | 0xffff);
+			aml_integer(a, pin);
+			aml_integer(a, 0);
+			aml_integer(a, pc_pci_intx_gsi(slot, pin + 1));
+			aml_end(a, e);
+		}
+	}
+	aml_end(a, prt);
+	aml_end(a, dev);
+	aml_init(&r, rb, sizeof(rb));
+	aml_res_memory32_fixed(&r, 1, (uint32_t)PC_PCI_ECAM_BASE, (uint32_t)PC_PCI_ECAM_SIZE);
+	device(a, "MRES", "PNP0C02", 1, 0, &r);
+	aml_end(a, sb);
+}
+
 static size_t build_dsdt(struct builder *b, const struct acpi_config *cfg)
 {
-	uint8_t aml[1024];
+	uint8_t aml[4096];
 	struct aml_buf a;
 	aml_init(&a, aml, sizeof(aml));
 	/* \_S5: SLP_TYPa, SLP_TYPb, reserved, reserved (§7.4.2, "\_Sx"). */
 	const uint64_t s5[] = { ACPI_S5_SLP_TYP, ACPI_S5_SLP_TYP, 0, 0 };
 	aml_name_package(&a, "_S5_", s5, 4);
+	if (cfg->has_pci)
+		pci_root(&a);
 	legacy_devices(&a, cfg);
 	if (a.overflow)
 		return (size_t)-1;
@@ -179,6 +236,23 @@ static size_t build_hpet(struct builder *b, const struct acpi_config *cfg)
 	w8(t + 52, 0);                 /* HPET Number */
 	w16(t + 53, HPET_MIN_TICK);    /* Main Counter Minimum Clock_tick in Periodic Mode */
 	w8(t + 55, 1);                 /* page protection: 4 KiB (nothing else in the page) */
+	finish(t);
+	return off;
+}
+
+/* MCFG (PCI Firmware 3.0 §4.1.2): 8 reserved bytes, then one allocation:
+ * ECAM base, segment group, start and end bus, 4 reserved. */
+static size_t build_mcfg(struct builder *b)
+{
+	const uint32_t len = 36 + 8 + 16;
+	uint8_t *t;
+	size_t off = new_table(b, "MCFG", len, 1, &t);
+	if (off == (size_t)-1)
+		return off;
+	w64(t + 44, PC_PCI_ECAM_BASE);
+	w16(t + 52, 0);  /* segment 0 */
+	w8(t + 54, 0);   /* buses 0-0: PC_PCI_ECAM_SIZE is one bus */
+	w8(t + 55, (uint8_t)(PC_PCI_ECAM_SIZE / (1u << 20) - 1));
 	finish(t);
 	return off;
 }
@@ -280,11 +354,17 @@ size_t acpi_build(uint8_t *buf, size_t cap, uint64_t base, const struct acpi_con
 		return 0;
 	size_t fadt = build_fadt(&b, base + dsdt, base + facs, cfg);
 	size_t madt = build_madt(&b, cfg);
-	size_t hpet = cfg->hpet_id ? build_hpet(&b, cfg) : 0;
-	if (fadt == (size_t)-1 || madt == (size_t)-1 || hpet == (size_t)-1)
+	if (fadt == (size_t)-1 || madt == (size_t)-1)
 		return 0;
-	size_t tables[3] = { fadt, madt, hpet };
-	const unsigned nt = cfg->hpet_id ? 3 : 2;
+	size_t tables[4] = { fadt, madt };
+	unsigned nt = 2;
+	if (cfg->hpet_id)
+		tables[nt++] = build_hpet(&b, cfg);
+	if (cfg->has_pci)
+		tables[nt++] = build_mcfg(&b);
+	for (unsigned i = 0; i < nt; i++)
+		if (tables[i] == (size_t)-1)
+			return 0;
 	size_t rsdt = take(&b, 36 + 4 * nt, 16);
 	size_t xsdt = take(&b, 36 + 8 * nt, 16);
 	if (rsdt == (size_t)-1 || xsdt == (size_t)-1)

@@ -1,5 +1,6 @@
 /* ACPI tables built by vmon (ACPI 6.5 §5.2): RSDP, RSDT, XSDT, FADT, FACS,
- * MADT, HPET and a DSDT with \_S5 and the legacy devices. Linux (Debian's
+ * MADT, HPET, MCFG and a DSDT with \_S5, the PCI root bridge and the
+ * legacy devices. Linux (Debian's
  * kernel parses no MP tables) finds the CPUs, the IOAPIC, the ISA interrupt
  * overrides, the PM timer, the HPET, the poweroff and reset registers, and
  * (through PNP) the serial port, the 8042, the RTC and fw_cfg here. Pure:
@@ -47,6 +48,7 @@ struct acpi_config {
 	int has_fw_cfg;
 	uint32_t hpet_id; /* HPET capabilities bits 31:0 (Event Timer Block ID), 0: none */
 	uint64_t hpet_base;
+	int has_pci;     /* the PCI host (dev/pci/pci_host.c): \_SB.PCI0 and the MCFG */
 };
 
 /* Builds every table into buf (placed at guest-physical base). Returns the

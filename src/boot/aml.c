@@ -106,8 +106,7 @@ static size_t integer_size(uint64_t v)
 
 void aml_name_package(struct aml_buf *b, const char *seg, const uint64_t *ints, unsigned n)
 {
-	aml_byte(b, AML_NAME_OP);
-	aml_nameseg(b, seg);
+	aml_name(b, seg);
 	size_t body = 1; /* NumElements */
 	for (unsigned i = 0; i < n; i++)
 		body += integer_size(ints[i]);
@@ -116,6 +115,22 @@ void aml_name_package(struct aml_buf *b, const char *seg, const uint64_t *ints, 
 	aml_byte(b, (uint8_t)n);
 	for (unsigned i = 0; i < n; i++)
 		aml_integer(b, ints[i]);
+}
+
+void aml_name(struct aml_buf *b, const char *seg)
+{
+	aml_byte(b, AML_NAME_OP);
+	aml_nameseg(b, seg);
+}
+
+/* DefPackage (§20.2.5.4): PackageOp PkgLength NumElements elements; the
+ * PkgLength goes in at the mark, in front of NumElements. */
+size_t aml_package(struct aml_buf *b, unsigned n)
+{
+	aml_byte(b, AML_PACKAGE_OP);
+	size_t mark = b->len;
+	aml_byte(b, (uint8_t)n);
+	return mark;
 }
 
 void aml_namestring(struct aml_buf *b, const char *path)
@@ -129,15 +144,13 @@ void aml_namestring(struct aml_buf *b, const char *path)
 
 void aml_name_integer(struct aml_buf *b, const char *seg, uint64_t v)
 {
-	aml_byte(b, AML_NAME_OP);
-	aml_nameseg(b, seg);
+	aml_name(b, seg);
 	aml_integer(b, v);
 }
 
 void aml_name_string(struct aml_buf *b, const char *seg, const char *str)
 {
-	aml_byte(b, AML_NAME_OP);
-	aml_nameseg(b, seg);
+	aml_name(b, seg);
 	aml_byte(b, AML_STRING_PREFIX);
 	aml_bytes(b, str, strlen(str) + 1); /* ASCII, NUL-terminated */
 }
@@ -163,8 +176,7 @@ uint32_t aml_eisaid(const char *id)
 void aml_name_eisaid(struct aml_buf *b, const char *seg, const char *id)
 {
 	uint32_t v = aml_eisaid(id);
-	aml_byte(b, AML_NAME_OP);
-	aml_nameseg(b, seg);
+	aml_name(b, seg);
 	aml_byte(b, AML_DWORD_PREFIX); /* always a DWordConst, as ASL compilers emit it */
 	for (int i = 0; i < 4; i++)
 		aml_byte(b, (uint8_t)(v >> (8 * i)));
@@ -229,6 +241,28 @@ void aml_res_memory32_fixed(struct aml_buf *r, int writable, uint32_t base, uint
 	aml_bytes(r, d, sizeof(d));
 }
 
+/* Address Space Descriptors (§6.4.3.5.1 QWord 0x8a, .2 DWord 0x87, .3
+ * Word 0x88): tag, length, resource type, general flags, type-specific
+ * flags, then granularity, minimum, maximum, translation offset and
+ * length, each width bytes. General flags 0x0c: _MAF and _MIF fixed,
+ * positive decode, bit 0 clear: the device produces the resource. */
+void aml_res_address(struct aml_buf *r, unsigned width, uint8_t type, uint8_t type_flags, uint64_t min,
+		     uint64_t max)
+{
+	uint8_t tag = width == 8 ? 0x8a : width == 4 ? 0x87 : 0x88;
+	if (width != 2 && width != 4 && width != 8) {
+		r->overflow = 1;
+		return;
+	}
+	unsigned len = 3 + 5 * width;
+	const uint64_t field[5] = { 0, min, max, 0, max - min + 1 };
+	const uint8_t head[] = { tag, (uint8_t)len, (uint8_t)(len >> 8), type, 0x0c, type_flags };
+	aml_bytes(r, head, sizeof(head));
+	for (unsigned f = 0; f < 5; f++)
+		for (unsigned i = 0; i < width; i++)
+			aml_byte(r, (uint8_t)(field[f] >> (8 * i)));
+}
+
 /* End Tag (§6.4.2.9); checksum 0 means "the template sums to zero". */
 void aml_res_end(struct aml_buf *r)
 {
@@ -239,8 +273,7 @@ void aml_res_end(struct aml_buf *r)
 /* Name(seg, Buffer(n){ data }) (§20.2.5.4 DefBuffer). */
 void aml_name_buffer(struct aml_buf *b, const char *seg, const uint8_t *data, size_t n)
 {
-	aml_byte(b, AML_NAME_OP);
-	aml_nameseg(b, seg);
+	aml_name(b, seg);
 	aml_byte(b, AML_BUFFER_OP);
 	aml_pkglength(b, integer_size(n) + n);
 	aml_integer(b, n);

@@ -30,6 +30,13 @@ void aml_nameseg(struct aml_buf *b, const char *seg);
 /* Name(seg, Package(){ ints... }) */
 void aml_name_package(struct aml_buf *b, const char *seg, const uint64_t *ints, unsigned n);
 
+/* NameOp and seg: Name(seg, ...) whose data object the caller appends. */
+void aml_name(struct aml_buf *b, const char *seg);
+
+/* Package(n){ and the mark for aml_end(); the caller appends n elements
+ * (integers, or nested packages). */
+size_t aml_package(struct aml_buf *b, unsigned n);
+
 /* NameString: an optional root prefix '\\' and one segment, e.g. "\\_SB_". */
 void aml_namestring(struct aml_buf *b, const char *path);
 
@@ -53,6 +60,18 @@ void aml_end(struct aml_buf *b, size_t mark);
 void aml_res_io(struct aml_buf *r, uint16_t min, uint16_t max, uint8_t align, uint8_t len);
 void aml_res_irq_noflags(struct aml_buf *r, unsigned irq);
 void aml_res_memory32_fixed(struct aml_buf *r, int writable, uint32_t base, uint32_t len);
+/* Word, DWord and QWord Address Space Descriptors (§6.4.3.5.1-3) of a
+ * resource the device produces (a bridge window): positive decode, minimum
+ * and maximum fixed, granularity and translation 0, length max-min+1. width
+ * is 2, 4 or 8 bytes. */
+#define AML_RES_MEMORY 0
+#define AML_RES_IO     1
+#define AML_RES_BUS    2
+#define AML_RES_IO_ENTIRE    0x03 /* type-specific flags, I/O: _RNG both ISA and non-ISA */
+#define AML_RES_MEM_RW       0x01 /* memory: _RW read-write */
+#define AML_RES_MEM_CACHE    0x02 /* memory: _MEM cacheable */
+void aml_res_address(struct aml_buf *r, unsigned width, uint8_t type, uint8_t type_flags, uint64_t min,
+		     uint64_t max);
 void aml_res_end(struct aml_buf *r);
 void aml_name_buffer(struct aml_buf *b, const char *seg, const uint8_t *data, size_t n);
 

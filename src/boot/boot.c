@@ -6,6 +6,7 @@
 #include "boot/raw.h"
 #include "boot/kernel.h"
 #include "dev/hpet.h"
+#include "dev/pci/pci_host.h"
 #include "dev/uart16550.h"
 #include "util/log.h"
 #include "vm.h"
@@ -28,6 +29,7 @@ static int install_acpi(struct vm *vm)
 			     claimed(vm, IO_SPACE_PIO, ACPI_I8042_CMD_PORT),
 		.has_rtc = claimed(vm, IO_SPACE_PIO, ACPI_RTC_PORT),
 		.has_fw_cfg = claimed(vm, IO_SPACE_PIO, ACPI_FW_CFG_PORT),
+		.has_pci = claimed(vm, IO_SPACE_PIO, PCI_CONFIG_DATA_PORT),
 		.hpet_base = HPET_BASE,
 	};
 	if (claimed(vm, IO_SPACE_MMIO, HPET_BASE)) {

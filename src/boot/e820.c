@@ -1,5 +1,6 @@
 #include "boot/e820.h"
 
+#include "machine/pc.h"
 #include "mem/guest_mem.h"
 
 static void add(struct e820_entry *out, unsigned max, unsigned *n, uint64_t start, uint64_t end,
@@ -28,7 +29,13 @@ unsigned e820_build(uint64_t ram_size, struct e820_entry *out, unsigned max)
 	add(out, max, &n, 0, min_u64(low_top, E820_EBDA_START), E820_USABLE);
 	add(out, max, &n, E820_EBDA_START, E820_LEGACY_HOLE_END, E820_RESERVED);
 	add(out, max, &n, E820_LEGACY_HOLE_END, low_top, E820_USABLE);
-	add(out, max, &n, GUEST_MEM_HOLE_START, GUEST_MEM_HIGH_START, E820_RESERVED);
+	/* The 3-4 GiB hole: what lies there is reserved, except the BAR
+	 * window, which the map leaves out. Linux (arch/x86/pci/acpi.c, up to
+	 * BIOS dates before 2023, and vmon has no DMI) clips every e820 range
+	 * out of the host bridge's _CRS windows; a window inside "reserved"
+	 * would be left empty and the BARs firmware put there refused. */
+	add(out, max, &n, PC_PCI_ECAM_BASE, PC_PCI_ECAM_BASE + PC_PCI_ECAM_SIZE, E820_RESERVED);
+	add(out, max, &n, E820_SYSTEM_MMIO_START, GUEST_MEM_HIGH_START, E820_RESERVED);
 	if (ram_size > GUEST_MEM_HOLE_START) {
 		/* Clamped so that no size can wrap the end address. */
 		uint64_t high = min_u64(ram_size - GUEST_MEM_HOLE_START, UINT64_MAX - GUEST_MEM_HIGH_START);

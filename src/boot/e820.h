@@ -12,7 +12,7 @@
 #define E820_RESERVED 2u
 
 /* The most entries e820_build() ever produces. */
-#define E820_MAX_ENTRIES 5u
+#define E820_MAX_ENTRIES 6u
 
 #define E820_LEGACY_HOLE_START 0xA0000ULL  /* 640 KiB: VGA and BIOS area */
 #define E820_LEGACY_HOLE_END   0x100000ULL /* 1 MiB */
@@ -20,6 +20,9 @@
  * memory (boot/bda.c); reserved in the map like the hole above it. */
 #define E820_EBDA_START        0x9FC00ULL
 #define E820_EBDA_SIZE         0x400ULL
+/* The top of the 3-4 GiB hole: IOAPIC (0xfec00000), HPET, LAPIC up to
+ * 4 GiB. */
+#define E820_SYSTEM_MMIO_START 0xFEC00000ULL
 
 struct e820_entry {
 	uint64_t addr;
@@ -32,7 +35,9 @@ struct e820_entry {
  *   [0, 639K)            usable (less if RAM is smaller)
  *   [639K, 1M)           reserved: the EBDA, then the legacy hole
  *   [1M, min(RAM, 3G))   usable
- *   [3G, 4G)             reserved: the MMIO hole (PCI, IOAPIC, LAPIC)
+ *   [3G, 3.5G)           absent: the PCI BAR window (PC_PCI_MMIO32)
+ *   [3.5G, 3.5G + 1M)    reserved: the PCIe ECAM area (PC_PCI_ECAM_*)
+ *   [0xfec00000, 4G)     reserved: IOAPIC, HPET, LAPIC
  *   [4G, 4G + RAM - 3G)  usable, when RAM is larger than 3 GiB
  * Writes at most max entries and returns how many the map has (like
  * snprintf: a return above max means out[] was too small). */

@@ -81,6 +81,113 @@ static const uint8_t dev_fwcf[] = {
 	0x08, '_', 'C', 'R', 'S', 0x11, 0x0d, 0x0a, 0x0a,
 	0x47, 0x01, 0x10, 0x05, 0x10, 0x05, 0x01, 0x0c, 0x79, 0x00,
 };
+/* Device(PCI0)'s head: _HID EisaId("PNP0A08"), _CID EisaId("PNP0A03"),
+ * _UID, _SEG, _BBN 0; and its _CRS (ACPI 6.5 §6.4.3.5, by hand): */
+static const uint8_t pci0_head[] = {
+	'P', 'C', 'I', '0',
+	0x08, '_', 'H', 'I', 'D', 0x0c, 0x41, 0xd0, 0x0a, 0x08,
+	0x08, '_', 'C', 'I', 'D', 0x0c, 0x41, 0xd0, 0x0a, 0x03,
+	0x08, '_', 'U', 'I', 'D', 0x00,
+	0x08, '_', 'S', 'E', 'G', 0x00,
+	0x08, '_', 'B', 'B', 'N', 0x00,
+	/* Name(_CRS, Buffer(130){...}): PkgLength 134 in two bytes. */
+	0x08, '_', 'C', 'R', 'S', 0x11, 0x46, 0x08, 0x0a, 0x82,
+	/* WordBusNumber(ResourceProducer, MinFixed, MaxFixed, PosDecode, 0, 0, 0, 0, 1) */
+	0x88, 0x0d, 0x00, 0x02, 0x0c, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x00,
+	/* IO(Decode16, 0xCF8, 0xCF8, 1, 8) */
+	0x47, 0x01, 0xf8, 0x0c, 0xf8, 0x0c, 0x01, 0x08,
+	/* WordIO(..., EntireRange, 0, 0x0000, 0x0CF7, 0, 0x0CF8) */
+	0x88, 0x0d, 0x00, 0x01, 0x0c, 0x03, 0, 0, 0x00, 0x00, 0xf7, 0x0c, 0, 0, 0xf8, 0x0c,
+	/* WordIO(..., EntireRange, 0, 0x0D00, 0xFFFF, 0, 0xF300) */
+	0x88, 0x0d, 0x00, 0x01, 0x0c, 0x03, 0, 0, 0x00, 0x0d, 0xff, 0xff, 0, 0, 0x00, 0xf3,
+	/* DWordMemory(..., NonCacheable, ReadWrite, 0, 0xC0000000, 0xDFFFFFFF, 0, 0x20000000) */
+	0x87, 0x17, 0x00, 0x00, 0x0c, 0x01, 0, 0, 0, 0, 0x00, 0x00, 0x00, 0xc0, 0xff, 0xff, 0xff, 0xdf,
+	0, 0, 0, 0, 0x00, 0x00, 0x00, 0x20,
+	/* QWordMemory(..., 0, 0x4000000000, 0x7FFFFFFFFF, 0, 0x4000000000) */
+	0x8a, 0x2b, 0x00, 0x00, 0x0c, 0x01, 0, 0, 0, 0, 0, 0, 0, 0,
+	0x00, 0x00, 0x00, 0x00, 0x40, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0x7f, 0x00, 0x00, 0x00,
+	0, 0, 0, 0, 0, 0, 0, 0, 0x00, 0x00, 0x00, 0x00, 0x40, 0x00, 0x00, 0x00,
+	0x79, 0x00,
+	/* Name(_PRT, Package(124){...}) */
+	0x08, '_', 'P', 'R', 'T', 0x12,
+};
+/* Device(MRES): PNP0C02, Memory32Fixed(ReadWrite, 0xE0000000, 0x100000). */
+static const uint8_t dev_mres[] = {
+	0x5b, 0x82, 0x2c, 'M', 'R', 'E', 'S',
+	0x08, '_', 'H', 'I', 'D', 0x0c, 0x41, 0xd0, 0x0c, 0x02,
+	0x08, '_', 'U', 'I', 'D', 0x00,
+	0x08, '_', 'C', 'R', 'S', 0x11, 0x11, 0x0a, 0x0e,
+	0x86, 0x09, 0x00, 0x01, 0x00, 0x00, 0x00, 0xe0, 0x00, 0x00, 0x10, 0x00, 0x79, 0x00,
+};
+
+/* An AML integer at *p (Zero, One, BytePrefix, WordPrefix, DWordPrefix);
+ * advances *p. */
+static uint64_t integer(const uint8_t **p)
+{
+	const uint8_t *q = *p;
+	uint64_t v;
+	switch (q[0]) {
+	case 0x00: v = 0; *p += 1; break;
+	case 0x01: v = 1; *p += 1; break;
+	case 0x0a: v = q[1]; *p += 2; break;
+	case 0x0b: v = (uint64_t)(q[1] | q[2] << 8); *p += 3; break;
+	case 0x0c: v = r32(q + 1); *p += 5; break;
+	default: v = ~0ULL; *p += 1; break;
+	}
+	return v;
+}
+
+/* Scope(\_SB_){ Device(PCI0){...} Device(MRES){...} } at sc; returns its end. */
+static const uint8_t *check_pci_scope(const uint8_t *sc)
+{
+	CHECK_EQ(sc[0], 0x10);
+	size_t n, plen = pkglength(sc + 1, &n);
+	const uint8_t *end = sc + 1 + plen;
+	CHECK(memcmp(sc + 1 + n, "\\_SB_", 5) == 0);
+	const uint8_t *d = sc + 1 + n + 5;
+	CHECK(d[0] == 0x5b && d[1] == 0x82);
+	size_t dn, dlen = pkglength(d + 2, &dn);
+	const uint8_t *dend = d + 2 + dlen, *p = d + 2 + dn;
+	CHECK(memcmp(p, pci0_head, sizeof(pci0_head)) == 0);
+	p += sizeof(pci0_head);
+	/* _PRT (§6.2.13): 124 packages { 0xSSSSFFFF, pin, Zero, GSI } for
+	 * slots 1-31, pins 0-3 (INTA-INTD), GSI 16 + (slot + pin) mod 4. */
+	size_t pn, prtlen = pkglength(p, &pn);
+	const uint8_t *prtend = p + prtlen;
+	p += pn;
+	CHECK_EQ(*p++, 124);
+	unsigned entries = 0, bad = 0;
+	for (unsigned slot = 1; slot < 32; slot++) {
+		for (unsigned pin = 0; pin < 4; pin++) {
+			if (p >= prtend || p[0] != 0x12) {
+				bad++;
+				break;
+			}
+			size_t en, elen = pkglength(p + 1, &en);
+			const uint8_t *q = p + 1 + en, *eend = p + 1 + elen;
+			bad += *q++ != 4;
+			bad += integer(&q) != ((uint64_t)slot << 16 | 0xffff);
+			bad += integer(&q) != pin;
+			bad += integer(&q) != 0;
+			bad += integer(&q) != 16 + (slot + pin) % 4;
+			bad += q != eend;
+			p = eend;
+			entries++;
+		}
+	}
+	CHECK_EQ(entries, 124);
+	CHECK_EQ(bad, 0);
+	CHECK(p == prtend);
+	CHECK(prtend == dend);
+	/* Slot 1 INTA is GSI 17 (0x11): the first entry, byte for byte. */
+	static const uint8_t first[] = { 0x12, 0x0b, 0x04, 0x0c, 0xff, 0xff, 0x01, 0x00, 0x00, 0x00, 0x0a, 0x11 };
+	const uint8_t *prt = d + 2 + dn + sizeof(pci0_head);
+	CHECK(memcmp(prt + pn + 1, first, sizeof(first)) == 0);
+	CHECK(memcmp(dend, dev_mres, sizeof(dev_mres)) == 0);
+	CHECK(dend + sizeof(dev_mres) == end);
+	return end;
+}
+
 static const struct { const uint8_t *bytes; size_t len; } devices[] = {
 	{ dev_com1, sizeof(dev_com1) }, { dev_kbd, sizeof(dev_kbd) }, { dev_mou, sizeof(dev_mou) },
 	{ dev_rtc, sizeof(dev_rtc) }, { dev_hpet, sizeof(dev_hpet) }, { dev_fwcf, sizeof(dev_fwcf) },
@@ -101,8 +208,13 @@ static void check_dsdt(const uint8_t *dsdt, const struct acpi_config *cfg)
 				      0x0a, 0x05, 0x0a, 0x05, 0x00, 0x00 };
 	uint32_t len = r32(dsdt + 4);
 	CHECK(memcmp(dsdt + 36, s5, sizeof(s5)) == 0);
-	/* Then Scope(\_SB_){ devices } up to the end of the table. */
+	/* Then the PCI root bridge's scope, if any, */
 	const uint8_t *sc = dsdt + 36 + sizeof(s5);
+	if (cfg->has_pci)
+		sc = check_pci_scope(sc);
+	else
+		CHECK(!find(dsdt, len, (const uint8_t *)"PCI0", 4));
+	/* and Scope(\_SB_){ devices } up to the end of the table. */
 	CHECK_EQ(sc[0], 0x10);
 	size_t n, plen = pkglength(sc + 1, &n);
 	CHECK_EQ(1 + plen, (size_t)(dsdt + len - sc));
@@ -131,10 +243,11 @@ int main(void)
 		/* ncpus 1: every device; 4: none of the optional ones. */
 		int all = ncpus == 1;
 		struct acpi_config cfg = { .ncpus = ncpus, .has_com1 = all, .has_i8042 = all, .has_rtc = all,
-					   .has_fw_cfg = all, .hpet_id = all ? 0x8086a201 : 0, .hpet_base = HPET_BASE };
+					   .has_fw_cfg = all, .hpet_id = all ? 0x8086a201 : 0, .hpet_base = HPET_BASE,
+					   .has_pci = all };
 		size_t rsdp_off = 99;
 		size_t used = acpi_build(buf, sizeof(buf), ACPI_BASE, &cfg, &rsdp_off);
-		CHECK(used > 0 && used < 4096);
+		CHECK(used > 0 && used < 8192);
 		CHECK_EQ(rsdp_off % 16, 0);
 		const uint8_t *r = buf + rsdp_off;
 		CHECK(memcmp(r, "RSD PTR ", 8) == 0);
@@ -147,7 +260,7 @@ int main(void)
 		const uint8_t *rsdt = table_at(r32(r + 16));
 		check_table(xsdt, "XSDT");
 		check_table(rsdt, "RSDT");
-		unsigned ntables = all ? 3 : 2;
+		unsigned ntables = all ? 4 : 2; /* FACP APIC [HPET MCFG] */
 		CHECK_EQ(r32(xsdt + 4), 36 + 8 * ntables);
 		CHECK_EQ(r32(rsdt + 4), 36 + 4 * ntables);
 		for (unsigned i = 0; i < ntables; i++)
@@ -195,6 +308,21 @@ int main(void)
 			CHECK_EQ(hpet[52], 0);
 			CHECK_EQ(hpet[53] | hpet[54] << 8, HPET_MIN_TICK);
 			CHECK_EQ(hpet[55], 1);
+		}
+
+		/* MCFG (PCI Firmware 3.0 §4.1.2): one allocation, the ECAM of
+		 * segment 0, buses 0-0. */
+		if (all) {
+			const uint8_t *mcfg = table_at(r64(xsdt + 60));
+			check_table(mcfg, "MCFG");
+			CHECK_EQ(r32(mcfg + 4), 60);
+			CHECK_EQ(mcfg[8], 1);
+			CHECK_EQ(r64(mcfg + 36), 0);          /* reserved */
+			CHECK_EQ(r64(mcfg + 44), 0xe0000000); /* base address */
+			CHECK_EQ(mcfg[52] | mcfg[53] << 8, 0); /* segment group */
+			CHECK_EQ(mcfg[54], 0);                /* start bus */
+			CHECK_EQ(mcfg[55], 0);                /* end bus */
+			CHECK_EQ(r32(mcfg + 56), 0);
 		}
 
 		/* MADT: one enabled local APIC per CPU with ids 0..n-1, then the
@@ -283,5 +411,45 @@ int main(void)
 	static const uint8_t sb[] = { 0x10, 0x06, '\\', '_', 'S', 'B', '_' };
 	CHECK_EQ(a.len, sizeof(sb));
 	CHECK(memcmp(big, sb, sizeof(sb)) == 0);
+
+	/* Address space descriptors (§6.4.3.5): Word, DWord, QWord; another
+	 * width is refused. */
+	aml_init(&a, big, sizeof(big));
+	aml_res_address(&a, 2, AML_RES_IO, AML_RES_IO_ENTIRE, 0x1000, 0x1fff);
+	static const uint8_t w16[] = { 0x88, 0x0d, 0x00, 0x01, 0x0c, 0x03, 0, 0, 0x00, 0x10, 0xff, 0x1f, 0, 0, 0x00, 0x10 };
+	CHECK_EQ(a.len, sizeof(w16));
+	CHECK(memcmp(big, w16, sizeof(w16)) == 0);
+	aml_init(&a, big, sizeof(big));
+	aml_res_address(&a, 4, AML_RES_MEMORY, AML_RES_MEM_RW | AML_RES_MEM_CACHE, 0x12345000, 0x12345fff);
+	static const uint8_t w32[] = { 0x87, 0x17, 0x00, 0x00, 0x0c, 0x03, 0, 0, 0, 0, 0x00, 0x50, 0x34, 0x12,
+				       0xff, 0x5f, 0x34, 0x12, 0, 0, 0, 0, 0x00, 0x10, 0x00, 0x00 };
+	CHECK_EQ(a.len, sizeof(w32));
+	CHECK(memcmp(big, w32, sizeof(w32)) == 0);
+	aml_init(&a, big, sizeof(big));
+	aml_res_address(&a, 8, AML_RES_MEMORY, 0, 0x100000000ULL, 0x1ffffffffULL);
+	CHECK_EQ(a.len, 46);
+	CHECK(big[0] == 0x8a && big[1] == 43 && big[2] == 0);
+	CHECK_EQ(r64(big + 14), 0x100000000ULL);
+	CHECK_EQ(r64(big + 22), 0x1ffffffffULL);
+	CHECK_EQ(r64(big + 38), 0x100000000ULL);
+	aml_init(&a, big, sizeof(big));
+	aml_res_address(&a, 3, AML_RES_MEMORY, 0, 0, 1);
+	CHECK(a.overflow);
+	CHECK_EQ(a.len, 0);
+
+	/* Name(ABCD, Package(2){ Package(1){ 0x12345678 }, 5 }): nested
+	 * packages close inside out. */
+	aml_init(&a, big, sizeof(big));
+	aml_name(&a, "ABCD");
+	size_t outer = aml_package(&a, 2);
+	size_t inner = aml_package(&a, 1);
+	aml_integer(&a, 0x12345678);
+	aml_end(&a, inner);
+	aml_integer(&a, 5);
+	aml_end(&a, outer);
+	static const uint8_t pk[] = { 0x08, 'A', 'B', 'C', 'D', 0x12, 0x0c, 0x02,
+				      0x12, 0x07, 0x01, 0x0c, 0x78, 0x56, 0x34, 0x12, 0x0a, 0x05 };
+	CHECK_EQ(a.len, sizeof(pk));
+	CHECK(memcmp(big, pk, sizeof(pk)) == 0);
 	return unit_report("acpi");
 }

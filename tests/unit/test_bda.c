@@ -28,7 +28,7 @@ int main(void)
 
 	/* The e820 map agrees: usable RAM ends where the EBDA starts. */
 	struct e820_entry map[E820_MAX_ENTRIES];
-	CHECK_EQ(e820_build(64ULL << 20, map, E820_MAX_ENTRIES), 4);
+	CHECK_EQ(e820_build(64ULL << 20, map, E820_MAX_ENTRIES), 5);
 	CHECK_EQ(map[0].addr + map[0].size, (uint64_t)rd16(bda + 0x13) << 10);
 	CHECK_EQ(map[1].addr, (uint64_t)rd16(bda + 0x0e) << 4);
 	CHECK_EQ(map[1].type, E820_RESERVED);

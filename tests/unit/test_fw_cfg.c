@@ -158,7 +158,7 @@ static void test_machine(struct fw_cfg *fc, uint64_t ram, unsigned cpus, unsigne
 	CHECK(memcmp(d + 12, name, 56) == 0);
 	CHECK_EQ(le_at(d + 68, 4), 0); /* past the end */
 
-	uint8_t e[5 * 20 + 4];
+	uint8_t e[6 * 20 + 4];
 	sel(fc, FW_CFG_FILE_FIRST);
 	rdn(fc, e, n * 20 + 4);
 	for (unsigned i = 0; i < n; i++) {
@@ -326,9 +326,10 @@ int main(void)
 		{ 0, 0x9fc00, 1 },
 		{ 0x9fc00, 0x60400, 2 },
 		{ 0x100000, 256 * MiB - 0x100000, 1 },
-		{ 3 * GiB, GiB, 2 },
+		{ 0xe0000000, MiB, 2 },
+		{ 0xfec00000, 0x1400000, 2 },
 	};
-	test_machine(fc, 256 * MiB, 4, 4, map256);
+	test_machine(fc, 256 * MiB, 4, 5, map256);
 	test_dma(fc, &m);
 	test_dma_hostile(fc, &m);
 	fw_cfg_destroy(fc);
@@ -339,10 +340,11 @@ int main(void)
 		{ 0, 0x9fc00, 1 },
 		{ 0x9fc00, 0x60400, 2 },
 		{ 0x100000, 3 * GiB - 0x100000, 1 },
-		{ 3 * GiB, GiB, 2 },
+		{ 0xe0000000, MiB, 2 },
+		{ 0xfec00000, 0x1400000, 2 },
 		{ 4 * GiB, 2 * GiB, 1 },
 	};
-	test_machine(fc, 5 * GiB, 1, 5, map5g);
+	test_machine(fc, 5 * GiB, 1, 6, map5g);
 	fw_cfg_destroy(fc);
 
 	/* On a bus: one claim, 0x510-0x51b, reached through io_bus_access. */

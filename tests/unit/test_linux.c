@@ -355,7 +355,7 @@ int main(void)
 	CHECK_EQ(r32(bp, 0x218), lay.initrd_addr);
 	CHECK_EQ(r32(bp, 0x21c), 8192);
 	CHECK_EQ(r32(bp, 0x070), 0xe0000);       /* acpi_rsdp_addr */
-	CHECK_EQ(bp[0x1e8], 4);                  /* e820: low, hole, RAM, MMIO hole */
+	CHECK_EQ(bp[0x1e8], 5);                  /* e820: low, hole, RAM, ECAM, IOAPIC..4G */
 	CHECK_EQ(r32(bp, 0x2d0 + 20 * 2), 0x100000);
 	CHECK_EQ(r32(bp, 0x2d0 + 20 * 2 + 8), (256 << 20) - 0x100000);
 	CHECK_EQ(r32(bp, 0x2d0 + 20 * 2 + 16), 1);

@@ -203,23 +203,24 @@ static void test_info(void)
 	CHECK_EQ(rd32(area + 8), (255u << 20) >> 10); /* mem_upper: 1 MiB .. 256 MiB */
 	CHECK_EQ(rd32(area + 12), 0);                 /* boot_device: not given */
 	uint32_t cmd_addr = rd32(area + 16);
-	CHECK_EQ(cmd_addr, AREA_ADDR + 248);
+	CHECK_EQ(cmd_addr, AREA_ADDR + 272);
 	CHECK(strcmp((const char *)area + (cmd_addr - AREA_ADDR), cmd) == 0);
 	CHECK_EQ(rd32(area + 20), 0);                 /* mods_count */
-	CHECK_EQ(rd32(area + 44), 4 * 24);            /* mmap_length */
+	CHECK_EQ(rd32(area + 44), 5 * 24);            /* mmap_length */
 	uint32_t mmap_addr = rd32(area + 48);
 	CHECK_EQ(mmap_addr, AREA_ADDR + 120);
 	uint32_t name_addr = rd32(area + 64);
-	CHECK_EQ(name_addr, AREA_ADDR + 240);
+	CHECK_EQ(name_addr, AREA_ADDR + 264);
 	CHECK(strcmp((const char *)area + (name_addr - AREA_ADDR), "vmon") == 0);
 	for (unsigned off = 68; off < 116; off++) /* apm, vbe, framebuffer: zero */
 		CHECK_EQ(area[off], 0);
 
 	/* The memory map, entry by entry: size 20, base, length, type. */
-	const uint64_t want[4][3] = { { 0, 0x9fc00, 1 }, { 0x9fc00, 0x60400, 2 },
-				      { 0x100000, 255ULL << 20, 1 }, { 0xc0000000, 1ULL << 30, 2 } };
+	const uint64_t want[5][3] = { { 0, 0x9fc00, 1 }, { 0x9fc00, 0x60400, 2 },
+				      { 0x100000, 255ULL << 20, 1 }, { 0xe0000000, 1ULL << 20, 2 },
+				      { 0xfec00000, 0x1400000, 2 } };
 	const uint8_t *e = area + (mmap_addr - AREA_ADDR);
-	for (int i = 0; i < 4; i++, e += 24) {
+	for (int i = 0; i < 5; i++, e += 24) {
 		CHECK_EQ(rd32(e), 20);
 		CHECK_EQ(rd64(e + 4), want[i][0]);
 		CHECK_EQ(rd64(e + 12), want[i][1]);
@@ -232,13 +233,13 @@ static void test_info(void)
 	CHECK_EQ(dirty, 0);
 
 	/* No command line: an empty string, flag 2 still set. 5 GiB of RAM:
-	 * five map entries; mem_upper stops at the 3 GiB hole. */
+	 * six map entries; mem_upper stops at the 3 GiB hole. */
 	CHECK_EQ(build(AREA_SIZE, 5ULL << 30, NULL, &why), 0);
 	CHECK_EQ(rd32(area + 0), 0x245);
 	CHECK_EQ(area[rd32(area + 16) - AREA_ADDR], 0);
 	CHECK_EQ(rd32(area + 8), ((3ULL << 30) - (1 << 20)) >> 10);
-	CHECK_EQ(rd32(area + 44), 5 * 24);
-	e = area + (rd32(area + 48) - AREA_ADDR) + 4 * 24;
+	CHECK_EQ(rd32(area + 44), 6 * 24);
+	e = area + (rd32(area + 48) - AREA_ADDR) + 5 * 24;
 	CHECK_EQ(rd64(e + 4), 1ULL << 32);
 	CHECK_EQ(rd64(e + 12), 2ULL << 30);
 
@@ -246,10 +247,10 @@ static void test_info(void)
 	CHECK_EQ(build(AREA_SIZE, 512 << 10, "", &why), 0);
 	CHECK_EQ(rd32(area + 4), 512);
 	CHECK_EQ(rd32(area + 8), 0);
-	CHECK_EQ(rd32(area + 44), 3 * 24);
+	CHECK_EQ(rd32(area + 44), 4 * 24);
 
 	/* The longest command line fits, one more byte does not. */
-	size_t max = AREA_SIZE - 248 - 1;
+	size_t max = AREA_SIZE - 272 - 1;
 	char *long_cmd = malloc(max + 2);
 	memset(long_cmd, 'x', max + 1);
 	long_cmd[max] = 0;
@@ -352,12 +353,12 @@ static void test_info_mods(void)
 	static uint8_t big[AREA_SIZE + 64];
 	memset(big, 0xcc, sizeof(big));
 	size_t need = multiboot_info_size(&p);
-	CHECK_EQ(need, 248 + 12 + 2 * 16 + 15 + 6); /* cmdline 9 bytes rounded to 12 */
+	CHECK_EQ(need, 272 + 12 + 2 * 16 + 15 + 6); /* cmdline 9 bytes rounded to 12 */
 	CHECK_EQ(multiboot_info_build(big, need, AREA_ADDR, &p, &why), 0);
 	CHECK_EQ(rd32(big + 0), 0x24d);            /* + flag 3, modules */
 	CHECK_EQ(rd32(big + 20), 2);               /* mods_count */
 	uint32_t list = rd32(big + 24);
-	CHECK_EQ(list, AREA_ADDR + 248 + 12);
+	CHECK_EQ(list, AREA_ADDR + 272 + 12);
 	CHECK_EQ(list & 3, 0);
 	CHECK(strcmp((const char *)big + rd32(big + 16) - AREA_ADDR, "kern a=1") == 0);
 	const uint8_t *e = big + (list - AREA_ADDR);
@@ -400,7 +401,7 @@ static void test_info_mods(void)
 	for (mp.nmods = 1; mp.nmods <= MULTIBOOT_MAX_MODULES; mp.nmods++)
 		if (multiboot_info_size(&mp) <= AREA_SIZE)
 			fit = mp.nmods;
-	CHECK_EQ(fit, (AREA_SIZE - 252) / (16 + 64));
+	CHECK_EQ(fit, (AREA_SIZE - 276) / (16 + 64));
 	mp.nmods = fit;
 	memset(big, 0xcc, sizeof(big));
 	CHECK_EQ(multiboot_info_build(big, AREA_SIZE, AREA_ADDR, &mp, &why), 0);

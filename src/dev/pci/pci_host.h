@@ -1,8 +1,10 @@
 /* The PCI host: bus 0's configuration space through configuration
  * mechanism #1 (PCI Local Bus 3.0 §3.2.2.3.2), CONFIG_ADDRESS at 0xcf8
- * and CONFIG_DATA at 0xcfc-0xcff, with the host bridge at 00:00.0.
- * Any vCPU thread may access it: one lock guards the address latch and
- * every function's configuration space. */
+ * and CONFIG_DATA at 0xcfc-0xcff, and through ECAM (PCIe Base 4.0
+ * §7.2.2) at PC_PCI_ECAM_BASE, with the host bridge at 00:00.0; and the
+ * BAR windows of machine/pc.h, decoded by the functions' BARs. Any vCPU
+ * thread may access it: one lock guards the address latch, every
+ * function's configuration space and the BAR decode table. */
 #ifndef VMON_DEV_PCI_PCI_HOST_H
 #define VMON_DEV_PCI_PCI_HOST_H
 
@@ -53,14 +55,17 @@ struct pci_function {
 	 * Host lock held, as above. */
 	void (*config_read)(void *opaque, unsigned off, unsigned size);
 	/* Optional: BAR i now decodes at addr (enabled) or not at all
-	 * (!enabled: moved away, or decoding turned off). Host lock held. */
+	 * (!enabled: moved away, outside the host's windows, or decoding
+	 * turned off). Called by pci_host_add_function for the first
+	 * placement too, then on every change. Host lock held. */
 	void (*bar_changed)(void *opaque, unsigned i, uint64_t addr, bool enabled);
 	/* Set by pci_host_add_function: the INTx line (its GSI from
 	 * pc_pci_intx_gsi). Drive it with irq_line_set. */
 	struct irq_line intx;
 };
 
-/* Claims 0xcf8 (one byte: 0xcf9 is the reset register) and 0xcfc-0xcff. */
+/* Claims 0xcf8 (one byte: 0xcf9 is the reset register), 0xcfc-0xcff, the
+ * ECAM area and the three BAR windows (machine/pc.h). */
 int pci_host_create(struct io_bus *bus, struct pci_host **out);
 void pci_host_destroy(struct pci_host *h);
 
@@ -87,5 +92,7 @@ uint32_t pci_host_config_read(struct pci_host *h, const struct pci_function *f, 
 /* The port handlers, for tests: offset is from 0xcf8 / 0xcfc. */
 void pci_host_address_io(void *opaque, uint64_t offset, unsigned size, bool is_write, uint64_t *value);
 void pci_host_data_io(void *opaque, uint64_t offset, unsigned size, bool is_write, uint64_t *value);
+/* offset is from PC_PCI_ECAM_BASE. */
+void pci_host_ecam_io(void *opaque, uint64_t offset, unsigned size, bool is_write, uint64_t *value);
 
 #endif
