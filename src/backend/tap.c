@@ -18,7 +18,7 @@ static int tap_fail(const char *name, const char *what, int err)
 	if (err == EPERM || err == EACCES)
 		hint = " — needs CAP_NET_ADMIN or a persistent tap owned by you";
 	else if (err == EBUSY)
-		hint = " — the tap is in use by another process";
+		hint = " — the tap is already attached (another vmon?)";
 	else if (err == ENOENT || err == ENODEV)
 		hint = " — no tun/tap support (modprobe tun)";
 	log_error("--net tap=%s: %s: %s%s", name, what, strerror(err), hint);
