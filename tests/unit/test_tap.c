@@ -79,13 +79,21 @@ int main(void)
 	/* without CAP_NET_ADMIN a new tap cannot be made: EPERM, or EACCES
 	 * where /dev/net/tun is not world-writable (the message names the
 	 * cure) */
+	FILE *msg = tmpfile();
 	pid_t pid = fork();
 	if (pid == 0) {
 		struct tap u;
+		dup2(fileno(msg), 2);
 		int r = setgid(65534) == 0 && setuid(65534) == 0 ? tap_open(&u, "vmonut1", 12) : 0;
 		_exit(r == -EPERM || r == -EACCES ? 0 : 1); /* EACCES: /dev/net/tun not 0666 */
 	}
 	int st = -1;
 	CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	char line[256] = "";
+	rewind(msg);
+	CHECK(fgets(line, sizeof(line), msg) != NULL);
+	CHECK(strncmp(line, "vmon: --net tap=vmonut1: /dev/net/tun: ", 39) == 0);
+	CHECK(strstr(line, " — needs CAP_NET_ADMIN or a persistent tap owned by you\n") != NULL);
+	fclose(msg);
 	return unit_report("tap");
 }

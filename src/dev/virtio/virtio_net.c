@@ -160,9 +160,10 @@ static void tx_run(struct virtio_net *n, struct pending *p)
 			return;
 		}
 		if (r == 0) {
-			if (virtq_enable_notify(q))
-				continue;
-			return;
+			if (!virtq_enable_notify(q))
+				return;
+			virtq_disable_notify(q); /* chains came in between: drain on */
+			continue;
 		}
 		if (tx_one(n, &n->tx_chain) == -EAGAIN) {
 			virtq_unpop(q, 1);

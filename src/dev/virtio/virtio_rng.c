@@ -75,9 +75,10 @@ static bool rng_run(struct virtio_rng *r, const char **broken)
 			return pushed;
 		}
 		if (p == 0) {
-			if (virtq_enable_notify(r->q))
-				continue;
-			return pushed;
+			if (!virtq_enable_notify(r->q))
+				return pushed;
+			virtq_disable_notify(r->q); /* chains came in between */
+			continue;
 		}
 		uint32_t want = virtio_rng_request_len(r->chain.in_len, left);
 		ssize_t got = want ? virtio_rng_fill(r->buf, want) : 0;
