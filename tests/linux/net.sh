@@ -107,13 +107,15 @@ sleep 2
 # when the initramfs already did), then eth0 is waited for.
 type_cmd 'modprobe virtio_pci; modprobe virtio_net; for i in $(seq 100); do [ -e /sys/class/net/eth0 ] && break; sleep 0.2; done'
 type_cmd "ip link set eth0 up && ip addr add $GUEST/24 dev eth0; echo NETUP=\$(cat /sys/class/net/eth0/address)"
-if wait_for '^NETUP=' "$STEP_TIMEOUT" && out | grep -q "^NETUP=$MAC\$"; then
-	ok "[$NET_VMM] eth0 is up with the MAC given to --net ($MAC)"
-else
-	bad "[$NET_VMM] eth0: $(out | grep '^NETUP=' | head -1)"
+if ! wait_for '^NETUP=[0-9a-f:]{17}$' "$STEP_TIMEOUT"; then
+	bad "[$NET_VMM] no eth0: $(out | grep '^NETUP=' | head -1)"
 	out | grep -i -E "virtio|eth0" | tail -5 | sed 's/^/     /'
 	type_cmd 'poweroff'
 	finish
+elif out | grep -q "^NETUP=$MAC\$"; then
+	ok "[$NET_VMM] eth0 is up with the MAC given to --net ($MAC)"
+else
+	bad "[$NET_VMM] eth0's MAC: $(out | grep '^NETUP=' | head -1), expected $MAC"
 fi
 
 type_cmd "ping -c 3 -W 10 $HOST >/dev/null && echo PING1=ok || echo PING1=fail"
