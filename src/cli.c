@@ -156,6 +156,82 @@ static int set_entry(struct vm_config *cfg, const char *arg, char *err, size_t e
 	return 0;
 }
 
+/* FNV-1a: a fixed MAC for a given tap name, so a guest keeps its address
+ * from run to run. */
+static void default_mac(const char *name, uint8_t mac[6])
+{
+	uint32_t h = 2166136261u;
+	for (const char *c = name; *c; c++)
+		h = (h ^ (uint8_t)*c) * 16777619u;
+	/* 52:54:00: locally administered, unicast (IEEE 802 §8.2.2) */
+	mac[0] = 0x52, mac[1] = 0x54, mac[2] = 0x00;
+	mac[3] = (uint8_t)(h >> 16), mac[4] = (uint8_t)(h >> 8), mac[5] = (uint8_t)h;
+}
+
+static int parse_mac(const char *s, size_t len, uint8_t mac[6])
+{
+	if (len != 17)
+		return -EINVAL;
+	for (unsigned i = 0; i < 6; i++) {
+		const char *p = s + 3 * i;
+		if (i < 5 && p[2] != ':')
+			return -EINVAL;
+		unsigned v = 0;
+		for (unsigned j = 0; j < 2; j++) {
+			char c = p[j];
+			unsigned d = c >= '0' && c <= '9' ? (unsigned)(c - '0')
+				   : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+				   : c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10) : 16u;
+			if (d == 16)
+				return -EINVAL;
+			v = v << 4 | d;
+		}
+		mac[i] = (uint8_t)v;
+	}
+	return 0;
+}
+
+static int set_net(struct vm_config *cfg, const char *arg, char *err, size_t errlen)
+{
+	if (cfg->nets == VM_CONFIG_MAX_NETS)
+		return fail(err, errlen, "--net: at most %d network devices ('%s')", VM_CONFIG_MAX_NETS, arg);
+	if (strncmp(arg, "tap=", 4) != 0)
+		return fail(err, errlen, "--net: '%s' is not tap=NAME[,mac=MAC]", arg);
+	struct vm_net_config *n = &cfg->net[cfg->nets];
+	const char *name = arg + 4;
+	size_t nlen = strcspn(name, ",");
+	if (nlen == 0 || nlen >= sizeof(n->tap))
+		return fail(err, errlen, "--net: '%s': the tap name is 1 to %zu characters", arg, sizeof(n->tap) - 1);
+	memcpy(n->tap, name, nlen);
+	n->tap[nlen] = '\0';
+	for (unsigned i = 0; i < cfg->nets; i++)
+		if (strcmp(cfg->net[i].tap, n->tap) == 0)
+			return fail(err, errlen, "--net: tap '%s' given twice", n->tap);
+	default_mac(n->tap, n->mac);
+	for (const char *p = name + nlen; *p == ',';) {
+		p++;
+		size_t len = strcspn(p, ",");
+		if (strncmp(p, "mac=", 4) != 0)
+			return fail(err, errlen, "--net: '%s': unknown setting '%.*s' (expected mac=MAC)", arg, (int)len,
+				    p);
+		if (parse_mac(p + 4, len - 4, n->mac) < 0)
+			return fail(err, errlen, "--net: '%.*s' is not a MAC address like 52:54:00:12:34:56", (int)len - 4,
+				    p + 4);
+		if ((n->mac[0] & 1) || !(n->mac[0] | n->mac[1] | n->mac[2] | n->mac[3] | n->mac[4] | n->mac[5]))
+			return fail(err, errlen, "--net: '%.*s' is not a unicast MAC address", (int)len - 4, p + 4);
+		p += len;
+	}
+	cfg->nets++;
+	return 0;
+}
+
+static int set_rng(struct vm_config *cfg, const char *arg, char *err, size_t errlen)
+{
+	(void)arg, (void)err, (void)errlen;
+	cfg->rng = true;
+	return 0;
+}
+
 static const struct cli_option options[] = {
 	{ "accel", "kvm|emu", "CPU engine (default kvm)", set_accel, "Machine" },
 	{ "cpus", "N", "vCPUs, 1-64 (default 1)", set_cpus, "Machine" },
@@ -177,6 +253,9 @@ static const struct cli_option options[] = {
 	{ "mode", "MODE", "real|prot32|paged32|long64: the CPU mode at entry", set_mode, "Raw boot" },
 	{ "addr", "A", "guest-physical load address (default 0x10000)", set_addr, "Raw boot" },
 	{ "entry", "A", "entry address (default: the load address)", set_entry, "Raw boot" },
+	{ "net", "tap=NAME[,mac=M]", "virtio-net on host tap NAME, up to 4 (MAC default 52:54:00 + hash of NAME)",
+	  set_net, "Devices" },
+	{ "rng", NULL, "virtio-rng: the guest's /dev/hwrng, from the host's getrandom()", set_rng, "Devices" },
 };
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
 
@@ -242,7 +321,7 @@ static enum cli_action parse_run(int argc, char **argv, struct vm_config *cfg, c
 		}
 		/* Each option at most once: a second --mem would otherwise win
 		 * silently over the first (documented in --help). */
-		if (seen[o - options]) {
+		if (seen[o - options] && o->set != set_net) { /* --net: one per device */
 			fail(err, errlen, "--%s: given twice ('%s'); each option may appear once", o->name, arg);
 			return CLI_ERROR;
 		}
@@ -338,13 +417,16 @@ void cli_print_run_help(FILE *out)
 		fprintf(out, "  %-22s %s\n", left, o->help);
 	}
 	fputs("\nNumbers are decimal or 0x-hex (010 is ten); sizes take K, M, G. Options take\n"
-	      "--opt value or --opt=value, each at most once; an option of the other boot kind\n"
-	      "(--initrd, --append with --raw; --mode, --addr, --entry with --kernel) is refused.\n"
+	      "--opt value or --opt=value, each at most once (--net: up to 4); an option of the\n"
+	      "other boot kind (--initrd, --append with --raw; --mode, --addr, --entry with\n"
+	      "--kernel) is refused.\n"
 	      "Console: --console none discards the guest's COM1 output and does not read stdin;\n"
 	      "end such a guest with Ctrl-C (SIGINT) or SIGTERM. With --console serial and a\n"
 	      "terminal on stdin: raw mode, Ctrl-A x quits (status 0), Ctrl-A h lists the keys,\n"
 	      "Ctrl-A Ctrl-A sends Ctrl-A. Piped stdin is held until the guest's driver takes\n"
-	      "input (receive interrupt on, or polling the line status), so no byte is lost.\n",
+	      "input (receive interrupt on, or polling the line status), so no byte is lost.\n"
+	      "--net: a tap that exists and is yours (ip tuntap add dev NAME mode tap user U),\n"
+	      "or CAP_NET_ADMIN to create it; the guest's eth0 gets the MAC.\n",
 	      out);
 	fputs(exit_status_help, out);
 	fputs("vmon --help | vmon run --help | vmon --version\n", out);

@@ -15,6 +15,13 @@ enum console_kind { CONSOLE_SERIAL, CONSOLE_NONE };
 #define VM_CONFIG_MAX_MEM (64ULL << 30)
 #define VM_CONFIG_MAX_CPUS 64
 #define VM_CONFIG_DEFAULT_RAW_ADDR 0x10000ULL
+#define VM_CONFIG_MAX_NETS 4
+
+/* --net tap=NAME[,mac=MAC] */
+struct vm_net_config {
+	char tap[16];         /* IFNAMSIZ */
+	uint8_t mac[6];       /* given, or 52:54:00 and a hash of the name */
+};
 
 struct vm_config {
 	enum accel_kind accel;
@@ -37,6 +44,10 @@ struct vm_config {
 	uint64_t addr;
 	uint64_t entry;
 	bool entry_set;
+
+	struct vm_net_config net[VM_CONFIG_MAX_NETS];
+	unsigned nets;
+	bool rng;             /* --rng: virtio-rng */
 };
 
 void vm_config_defaults(struct vm_config *cfg);

@@ -56,6 +56,23 @@ int main(void)
 	CHECK_EQ(PARSE("run", "--boot32", "--kernel", "bz"), CLI_RUN);
 	CHECK(cfg.boot32 && strcmp(cfg.kernel, "bz") == 0);
 
+	/* --net repeats (one device each); the MAC is given or 52:54:00 plus
+	 * FNV-1a of the name (0xb81bbf83 for "vmtap0", computed apart). */
+	CHECK_EQ(PARSE("run", "--kernel", "k"), CLI_RUN);
+	CHECK_EQ(cfg.nets, 0);
+	CHECK(!cfg.rng);
+	CHECK_EQ(PARSE("run", "--kernel", "k", "--net", "tap=vmtap0", "--net=tap=t1,mac=02:AB:cd:00:00:01", "--rng"),
+		 CLI_RUN);
+	CHECK_EQ(cfg.nets, 2);
+	CHECK(cfg.rng);
+	CHECK(strcmp(cfg.net[0].tap, "vmtap0") == 0 && strcmp(cfg.net[1].tap, "t1") == 0);
+	CHECK(memcmp(cfg.net[0].mac, "\x52\x54\x00\x1b\xbf\x83", 6) == 0);
+	CHECK(memcmp(cfg.net[1].mac, "\x02\xab\xcd\x00\x00\x01", 6) == 0);
+	CHECK_EQ(PARSE("run", "--kernel", "k", "--net", "tap=a", "--net", "tap=b", "--net", "tap=c", "--net",
+		       "tap=abcdefghijklmno"), CLI_RUN);
+	CHECK_EQ(cfg.nets, 4);
+	CHECK(strcmp(cfg.net[3].tap, "abcdefghijklmno") == 0);
+
 	/* Numbers are decimal or 0x-hex: 010 is ten vCPUs, not eight (issue 10). */
 	CHECK_EQ(PARSE("run", "--raw", "g.bin", "--mode", "real", "--cpus", "010", "--addr", "010000"), CLI_RUN);
 	CHECK_EQ(cfg.cpus, 10);
@@ -100,6 +117,21 @@ int main(void)
 		{ (const char *const[]){ "run", "--raw", "g", "--mode", "real", "--cpus", "08x", NULL }, "--cpus: '08x'" },
 		{ (const char *const[]){ "run", "--kernel", "k", "--boot32=yes", NULL }, "--boot32: takes no value" },
 		{ (const char *const[]){ "run", "--raw", "g", "--mode", "real", "--boot32", NULL }, "--boot32: only with --kernel" },
+		{ (const char *const[]){ "run", "--kernel", "k", "--net", "vmtap0", NULL }, "--net: 'vmtap0' is not tap=NAME" },
+		{ (const char *const[]){ "run", "--kernel", "k", "--net", "tap=", NULL }, "--net: 'tap=': the tap name is 1 to 15" },
+		{ (const char *const[]){ "run", "--kernel", "k", "--net", "tap=abcdefghijklmnop", NULL }, "1 to 15 characters" },
+		{ (const char *const[]){ "run", "--kernel", "k", "--net", "tap=a,mac=52:54:00:12:34", NULL }, "'52:54:00:12:34' is not a MAC" },
+		{ (const char *const[]){ "run", "--kernel", "k", "--net", "tap=a,mac=52:54:00:12:34:5g", NULL }, "'52:54:00:12:34:5g' is not a MAC" },
+		{ (const char *const[]){ "run", "--kernel", "k", "--net", "tap=a,mac=52-54-00-12-34-56", NULL }, "is not a MAC" },
+		{ (const char *const[]){ "run", "--kernel", "k", "--net", "tap=a,mac=01:00:5e:00:00:01", NULL }, "not a unicast MAC" },
+		{ (const char *const[]){ "run", "--kernel", "k", "--net", "tap=a,mac=00:00:00:00:00:00", NULL }, "not a unicast MAC" },
+		{ (const char *const[]){ "run", "--kernel", "k", "--net", "tap=a,vhost=on", NULL }, "unknown setting 'vhost=on'" },
+		{ (const char *const[]){ "run", "--kernel", "k", "--net", "tap=a,", NULL }, "unknown setting ''" },
+		{ (const char *const[]){ "run", "--kernel", "k", "--net", "tap=a", "--net", "tap=a", NULL }, "tap 'a' given twice" },
+		{ (const char *const[]){ "run", "--kernel", "k", "--net", "tap=a", "--net", "tap=b", "--net", "tap=c", "--net", "tap=d", "--net", "tap=e", NULL }, "--net: at most 4 network devices ('tap=e')" },
+		{ (const char *const[]){ "run", "--kernel", "k", "--net", NULL }, "--net: missing value" },
+		{ (const char *const[]){ "run", "--kernel", "k", "--rng", "--rng", NULL }, "--rng: given twice" },
+		{ (const char *const[]){ "run", "--kernel", "k", "--rng=1", NULL }, "--rng: takes no value" },
 	};
 	for (unsigned i = 0; i < sizeof(errors) / sizeof(errors[0]); i++) {
 		enum cli_action a = parse(&cfg, err, errors[i].args);
