@@ -16,6 +16,7 @@
 #include "dev/uart16550.h"
 #include "util/event_loop.h"
 #include "util/log.h"
+#include "vm_virtio.h"
 
 /* Devices drive interrupt lines through here; the engine routes them. */
 static void vm_irq_set(void *opaque, unsigned gsi, int level)
@@ -43,9 +44,7 @@ static void on_acpi_event(void *opaque, enum acpi_pm_event ev)
 	vm_request_stop(opaque, VM_OUTCOME_POWEROFF, 0);
 }
 
-/* Adds a created device to the list; on a full list it is destroyed and
- * the build fails. */
-static int add_device(struct vm *vm, const char *name, void *dev, void (*stop)(void *), void (*destroy)(void *))
+int vm_add_device(struct vm *vm, const char *name, void *dev, void (*stop)(void *), void (*destroy)(void *))
 {
 	if (vm->ndevices == VM_MAX_DEVICES) {
 		log_error("%s: more than %d devices", name, VM_MAX_DEVICES);
@@ -82,26 +81,26 @@ static int create_legacy(struct vm *vm)
 	int r = uart16550_create(&vm->bus, UART_COM1_BASE, cfg->console == CONSOLE_SERIAL ? STDOUT_FILENO : -1,
 				 &com1_irq, &vm->uart);
 	if (r == 0)
-		r = add_device(vm, "uart16550", vm->uart, NULL, uart_destroy);
+		r = vm_add_device(vm, "uart16550", vm->uart, NULL, uart_destroy);
 	if (r == 0 && (r = debug_exit_create(&vm->bus, DEBUG_EXIT_PORT, vm, &dx)) == 0)
-		r = add_device(vm, "debug-exit", dx, NULL, debug_exit_free);
+		r = vm_add_device(vm, "debug-exit", dx, NULL, debug_exit_free);
 	if (r == 0 && (r = rtc_cmos_create(&vm->bus, NULL, NULL, &rtc)) == 0)
-		r = add_device(vm, "rtc", rtc, NULL, rtc_destroy);
+		r = vm_add_device(vm, "rtc", rtc, NULL, rtc_destroy);
 	if (r == 0 && (r = i8042_create(&vm->bus, on_reset, vm, &kbd)) == 0)
-		r = add_device(vm, "i8042", kbd, NULL, i8042_free);
+		r = vm_add_device(vm, "i8042", kbd, NULL, i8042_free);
 	if (r == 0 && (r = acpi_pm_create(&vm->bus, on_acpi_event, vm, NULL, NULL, &pm)) == 0)
-		r = add_device(vm, "acpi-pm", pm, NULL, acpi_pm_free);
+		r = vm_add_device(vm, "acpi-pm", pm, NULL, acpi_pm_free);
 	if (r == 0 && (r = fw_cfg_create(&vm->bus, &vm->mem, cfg->mem_size, cfg->cpus, &fc)) == 0)
-		r = add_device(vm, "fw_cfg", fc, NULL, fw_cfg_free);
+		r = vm_add_device(vm, "fw_cfg", fc, NULL, fw_cfg_free);
 	if (r == 0 && (r = pci_host_create(&vm->bus, &vm->pci)) == 0) {
 		/* INTx of PCI functions: GSI 16-19 on the I/O APIC (machine/pc.h). */
 		pci_host_set_irq(vm->pci, &(struct irq_line){ vm_irq_set, vm, 0 });
-		r = add_device(vm, "pci-host", vm->pci, NULL, pci_free);
+		r = vm_add_device(vm, "pci-host", vm->pci, NULL, pci_free);
 	}
 	if (r == 0) {
 		struct irq_line hpet_irq = { vm_irq_set, vm, 0 }; /* the HPET picks the GSI per timer */
 		if ((r = hpet_create(&vm->bus, HPET_BASE, &hpet_irq, NULL, NULL, &hpet)) == 0)
-			r = add_device(vm, "hpet", hpet, hpet_halt, hpet_free);
+			r = vm_add_device(vm, "hpet", hpet, hpet_halt, hpet_free);
 	}
 	if (r < 0)
 		log_error("devices: %s", strerror(-r));
@@ -130,6 +129,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 		return r;
 	}
 	r = create_legacy(vm);
+	if (r == 0)
+		r = vm_create_virtio(vm);
 	if (r < 0)
 		return r;
 	return boot_load(vm);

@@ -80,6 +80,10 @@ struct vm {
 int vm_create(struct vm *vm, const struct vm_config *cfg);
 void vm_destroy(struct vm *vm);
 
+/* Adds a created device to the list (vm.c and vm_virtio.c); on a full
+ * list it is destroyed and -ENOSPC returned. */
+int vm_add_device(struct vm *vm, const char *name, void *dev, void (*stop)(void *), void (*destroy)(void *));
+
 /* Starts the I/O thread; main calls it once the engine runs. 0 or -errno
  * (logged). */
 int vm_start_io(struct vm *vm);

@@ -156,7 +156,7 @@ static void tx_run(struct virtio_net *n, struct pending *p)
 		}
 		int r = virtq_pop(q, &n->tx_chain);
 		if (r < 0) {
-			mark_broken(n, p, "virtio-net: malformed transmit ring");
+			mark_broken(n, p, "malformed transmit ring");
 			return;
 		}
 		if (r == 0) {
@@ -189,7 +189,7 @@ static int rx_deliver(struct virtio_net *n, struct pending *p)
 		int r = virtq_pop(q, &n->rx_chains[nc]);
 		if (r < 0) {
 			virtq_unpop(q, nc);
-			mark_broken(n, p, "virtio-net: malformed receive ring");
+			mark_broken(n, p, "malformed receive ring");
 			return 0;
 		}
 		if (r == 0) {

@@ -71,7 +71,7 @@ static bool rng_run(struct virtio_rng *r, const char **broken)
 		int p = virtq_pop(r->q, &r->chain);
 		if (p < 0) {
 			r->running = false;
-			*broken = "virtio-rng: malformed request ring";
+			*broken = "malformed request ring";
 			return pushed;
 		}
 		if (p == 0) {

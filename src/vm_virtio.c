@@ -1,0 +1,100 @@
+#include "vm_virtio.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dev/virtio/virtio_net.h"
+#include "dev/virtio/virtio_pci.h"
+#include "dev/virtio/virtio_rng.h"
+#include "util/log.h"
+#include "vm.h"
+
+/* One list entry: a device and its transport, destroyed together (the
+ * transport first: its notifications leave the event loop). */
+struct vm_virtio {
+	struct virtio_pci *t;
+	void *dev;
+	void (*destroy)(void *dev);
+};
+
+static void entry_destroy(void *p)
+{
+	struct vm_virtio *v = p;
+	virtio_pci_destroy(v->t);
+	v->destroy(v->dev);
+	free(v);
+}
+
+/* The machine's side of a transport: MSIs and ioeventfds go to the engine,
+ * which exists by the time the guest can make a device use them. */
+static void send_msi(void *opaque, uint64_t addr, uint32_t data)
+{
+	struct vm *vm = opaque;
+	if (vm->engine->send_msi && vm->engine_data)
+		vm->engine->send_msi(vm, addr, data);
+}
+
+static int add_ioeventfd(void *opaque, uint64_t gpa, unsigned len, int fd)
+{
+	struct vm *vm = opaque;
+	if (!vm->engine->add_ioeventfd || !vm->engine_data)
+		return -ENOTSUP;
+	return vm->engine->add_ioeventfd(vm, gpa, len, fd);
+}
+
+static void del_ioeventfd(void *opaque, uint64_t gpa, unsigned len, int fd)
+{
+	struct vm *vm = opaque;
+	if (vm->engine->del_ioeventfd && vm->engine_data)
+		vm->engine->del_ioeventfd(vm, gpa, len, fd);
+}
+
+/* Puts dev on the next PCI slot and the device list; on failure the
+ * device is destroyed. */
+static int plug(struct vm *vm, const char *name, const struct virtio_device_ops *ops, void *dev,
+		void (*destroy)(void *), struct virtio_pci **t)
+{
+	struct virtio_pci_env env = {
+		.pci = vm->pci, .io = vm->io, .mem = &vm->mem,
+		.msi = { send_msi, vm }, .ioeventfd = { add_ioeventfd, del_ioeventfd, vm },
+	};
+	struct vm_virtio *v = calloc(1, sizeof(*v));
+	unsigned slot = ++vm->next_pci_slot; /* slot 0 is the host bridge */
+	int r = v ? virtio_pci_create(&env, slot, ops, dev, t) : -ENOMEM;
+	if (r < 0) {
+		log_error("%s: cannot put it on PCI slot %u: %s", name, slot, strerror(-r));
+		free(v);
+		destroy(dev);
+		return r;
+	}
+	*v = (struct vm_virtio){ *t, dev, destroy };
+	return vm_add_device(vm, name, v, NULL, entry_destroy);
+}
+
+static void net_destroy(void *d) { virtio_net_destroy(d); }
+static void rng_destroy(void *d) { virtio_rng_destroy(d); }
+
+int vm_create_virtio(struct vm *vm)
+{
+	const struct vm_config *cfg = vm->cfg;
+	struct virtio_pci *t;
+	int r = 0;
+	for (unsigned i = 0; i < cfg->nets && r == 0; i++) {
+		struct virtio_net_params p = { .tap = cfg->net[i].tap };
+		memcpy(p.mac, cfg->net[i].mac, sizeof(p.mac));
+		struct virtio_net *n;
+		if ((r = virtio_net_create(&p, vm->io, &n)) < 0)
+			break; /* the device said why */
+		if ((r = plug(vm, "virtio-net", virtio_net_ops(n), n, net_destroy, &t)) == 0)
+			virtio_net_attach(n, t);
+	}
+	if (r == 0 && cfg->rng) {
+		struct virtio_rng *g;
+		if ((r = virtio_rng_create(vm->io, &g)) < 0)
+			log_error("--rng: %s", strerror(-r));
+		else if ((r = plug(vm, "virtio-rng", virtio_rng_ops(g), g, rng_destroy, &t)) == 0)
+			virtio_rng_attach(g, t);
+	}
+	return r;
+}
