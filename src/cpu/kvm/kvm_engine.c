@@ -185,6 +185,8 @@ static int kvm_create(struct vm *vm)
 		{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
 		{ KVM_CAP_PIT2, "KVM_CAP_PIT2" },
 		{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
+		{ KVM_CAP_SIGNAL_MSI, "KVM_CAP_SIGNAL_MSI" },
+		{ KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD" },
 	};
 	for (unsigned i = 0; i < sizeof(needed) / sizeof(needed[0]); i++) {
 		if (ioctl(ks->sys_fd, KVM_CHECK_EXTENSION, needed[i].cap) <= 0) {
@@ -307,6 +309,47 @@ static void kvm_set_irq(struct vm *vm, unsigned gsi, int level)
 		log_warn("KVM_IRQ_LINE gsi %u: %s", gsi, strerror(errno));
 }
 
+/* api.rst, KVM_SIGNAL_MSI: the in-kernel LAPICs take the message as the
+ * guest's MSI write would deliver it. */
+static void kvm_send_msi(struct vm *vm, uint64_t addr, uint32_t data)
+{
+	struct kvm_engine_state *ks = vm->engine_data;
+	if (!ks || ks->vm_fd < 0)
+		return;
+	struct kvm_msi msi = { .address_lo = (uint32_t)addr, .address_hi = (uint32_t)(addr >> 32), .data = data };
+	/* 0: the guest blocked it; -1 (EPERM): no LAPIC matched its
+	 * destination. Both are the guest's doing, as on hardware. */
+	if (ioctl(ks->vm_fd, KVM_SIGNAL_MSI, &msi) < 0 && errno != EPERM)
+		log_warn("KVM_SIGNAL_MSI %#llx/%#x: %s", (unsigned long long)addr, data, strerror(errno));
+}
+
+/* api.rst, KVM_IOEVENTFD: an MMIO write of len bytes at gpa, any value
+ * (no datamatch), signals fd inside the kernel; the vCPU does not exit. */
+static int ioeventfd(struct vm *vm, uint64_t gpa, unsigned len, int fd, uint32_t flags)
+{
+	struct kvm_engine_state *ks = vm->engine_data;
+	if (!ks || ks->vm_fd < 0)
+		return -ENODEV;
+	struct kvm_ioeventfd io = { .addr = gpa, .len = len, .fd = fd, .flags = flags };
+	return ioctl(ks->vm_fd, KVM_IOEVENTFD, &io) < 0 ? -errno : 0;
+}
+
+static int kvm_add_ioeventfd(struct vm *vm, uint64_t gpa, unsigned len, int fd)
+{
+	int r = ioeventfd(vm, gpa, len, fd, 0);
+	if (r < 0 && r != -ENODEV)
+		log_warn("KVM_IOEVENTFD %#llx/%u: %s", (unsigned long long)gpa, len, strerror(-r));
+	return r;
+}
+
+static void kvm_del_ioeventfd(struct vm *vm, uint64_t gpa, unsigned len, int fd)
+{
+	int r = ioeventfd(vm, gpa, len, fd, KVM_IOEVENTFD_FLAG_DEASSIGN);
+	/* ENOENT: it was not added, which the contract makes a no-op */
+	if (r < 0 && r != -ENOENT && r != -ENODEV)
+		log_warn("KVM_IOEVENTFD deassign %#llx/%u: %s", (unsigned long long)gpa, len, strerror(-r));
+}
+
 const struct cpu_engine kvm_engine = {
 	.name = "kvm",
 	.create = kvm_create,
@@ -314,4 +357,7 @@ const struct cpu_engine kvm_engine = {
 	.stop = kvm_stop,
 	.destroy = kvm_destroy,
 	.set_irq = kvm_set_irq,
+	.send_msi = kvm_send_msi,
+	.add_ioeventfd = kvm_add_ioeventfd,
+	.del_ioeventfd = kvm_del_ioeventfd,
 };
