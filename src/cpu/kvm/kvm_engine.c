@@ -217,9 +217,10 @@ static int kvm_create(struct vm *vm)
 	if ((r = create_platform(ks)) < 0 || (r = add_memory(ks)) < 0)
 		return r;
 
-	/* No SA_RESTART: besides KVM_RUN (which never restarts), a kick must
-	 * also release a vCPU thread blocked in a device's write() to a full
-	 * stdout, which then gives up with EINTR (see uart16550.c). */
+	/* The kick only has to interrupt KVM_RUN (which never restarts). No
+	 * vCPU blocks in write(): the UART's own thread writes stdout, and a
+	 * vCPU waiting for room in its buffer is let go by
+	 * uart16550_release() (vm_stop_devices). */
 	struct sigaction sa = { .sa_handler = kick_handler };
 	sigemptyset(&sa.sa_mask);
 	sigaction(KVM_KICK_SIGNAL, &sa, NULL);
