@@ -210,8 +210,8 @@ static void *writer_thread(void *arg)
 		}
 		pthread_mutex_lock(&u->lock);
 		if (stalled_ms >= UART_TX_GIVE_UP_MS) {
-			fprintf(stderr, "vmon: console: stdout took no output for %u ms: %u bytes of guest output "
-				"dropped at exit\n", stalled_ms, u->tx_count);
+			log_warn("console: stdout took no output for %u ms: %u bytes of guest output dropped at exit",
+				 stalled_ms, u->tx_count);
 			u->tx_count = 0;
 			break;
 		}

@@ -185,8 +185,6 @@ static int kvm_create(struct vm *vm)
 		{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
 		{ KVM_CAP_PIT2, "KVM_CAP_PIT2" },
 		{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
-		{ KVM_CAP_SIGNAL_MSI, "KVM_CAP_SIGNAL_MSI" },
-		{ KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD" },
 	};
 	for (unsigned i = 0; i < sizeof(needed) / sizeof(needed[0]); i++) {
 		if (ioctl(ks->sys_fd, KVM_CHECK_EXTENSION, needed[i].cap) <= 0) {
@@ -194,6 +192,10 @@ static int kvm_create(struct vm *vm)
 			return -ENOTSUP;
 		}
 	}
+	/* Only PCI devices need these: without them send_msi warns and
+	 * add_ioeventfd says -ENOTSUP (the device then serves the write). */
+	ks->has_signal_msi = ioctl(ks->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_SIGNAL_MSI) > 0;
+	ks->has_ioeventfd = ioctl(ks->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_IOEVENTFD) > 0;
 	int max_vcpus = ioctl(ks->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
 	if (max_vcpus > 0 && vm->cfg->cpus > (unsigned)max_vcpus) {
 		log_error("--cpus %u: the host's KVM allows at most %d vCPUs", vm->cfg->cpus, max_vcpus);
@@ -317,6 +319,11 @@ static void kvm_send_msi(struct vm *vm, uint64_t addr, uint32_t data)
 	struct kvm_engine_state *ks = vm->engine_data;
 	if (!ks || ks->vm_fd < 0)
 		return;
+	if (!ks->has_signal_msi) {
+		if (!atomic_exchange(&ks->warned_msi, true))
+			log_warn("KVM_SIGNAL_MSI: the host's KVM lacks KVM_CAP_SIGNAL_MSI: MSIs are lost");
+		return;
+	}
 	struct kvm_msi msi = { .address_lo = (uint32_t)addr, .address_hi = (uint32_t)(addr >> 32), .data = data };
 	/* 0: the guest blocked it; -1 (EPERM): no LAPIC matched its
 	 * destination. Both are the guest's doing, as on hardware. */
@@ -331,6 +338,8 @@ static int ioeventfd(struct vm *vm, uint64_t gpa, unsigned len, int fd, uint32_t
 	struct kvm_engine_state *ks = vm->engine_data;
 	if (!ks || ks->vm_fd < 0)
 		return -ENODEV;
+	if (!ks->has_ioeventfd)
+		return -ENOTSUP;
 	struct kvm_ioeventfd io = { .addr = gpa, .len = len, .fd = fd, .flags = flags };
 	return ioctl(ks->vm_fd, KVM_IOEVENTFD, &io) < 0 ? -errno : 0;
 }
@@ -338,7 +347,7 @@ static int ioeventfd(struct vm *vm, uint64_t gpa, unsigned len, int fd, uint32_t
 static int kvm_add_ioeventfd(struct vm *vm, uint64_t gpa, unsigned len, int fd)
 {
 	int r = ioeventfd(vm, gpa, len, fd, 0);
-	if (r < 0 && r != -ENODEV)
+	if (r < 0 && r != -ENODEV && r != -ENOTSUP)
 		log_warn("KVM_IOEVENTFD %#llx/%u: %s", (unsigned long long)gpa, len, strerror(-r));
 	return r;
 }
@@ -347,7 +356,7 @@ static void kvm_del_ioeventfd(struct vm *vm, uint64_t gpa, unsigned len, int fd)
 {
 	int r = ioeventfd(vm, gpa, len, fd, KVM_IOEVENTFD_FLAG_DEASSIGN);
 	/* ENOENT: it was not added, which the contract makes a no-op */
-	if (r < 0 && r != -ENOENT && r != -ENODEV)
+	if (r < 0 && r != -ENOENT && r != -ENODEV && r != -ENOTSUP)
 		log_warn("KVM_IOEVENTFD deassign %#llx/%u: %s", (unsigned long long)gpa, len, strerror(-r));
 }
 
