@@ -150,6 +150,7 @@ void vm_stop_devices(struct vm *vm)
 		if (vm->devices[i].stop)
 			vm->devices[i].stop(vm->devices[i].dev);
 	event_loop_stop(vm->io);
+	uart16550_release(vm->uart); /* a vCPU waiting on a stalled stdout lets go */
 }
 
 void vm_destroy(struct vm *vm)

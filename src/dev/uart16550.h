@@ -1,5 +1,6 @@
 /* A 16550A UART (the PC's COM1). Output bytes go to a host file descriptor
- * byte for byte; input arrives through uart16550_receive(). */
+ * in order, through a buffer and a writer thread (uart16550.c); input
+ * arrives through uart16550_receive(). */
 #ifndef VMON_DEV_UART16550_H
 #define VMON_DEV_UART16550_H
 
@@ -19,7 +20,13 @@ struct uart16550;
  * irq may be NULL (no interrupt controller wired yet). */
 int uart16550_create(struct io_bus *bus, uint16_t base, int out_fd, const struct irq_line *irq,
 		     struct uart16550 **out);
+/* Writes out every buffered byte first; a reader that takes nothing for a
+ * second is given up on (one line on stderr says how much was lost). */
 void uart16550_destroy(struct uart16550 *u);
+/* The run is ending: a guest THR write into a full buffer no longer waits
+ * for the reader (the byte is dropped; buffered output is still written
+ * at destroy). Any thread, idempotent. */
+void uart16550_release(struct uart16550 *u);
 
 /* Queues bytes for the guest to read; returns how many the receiver took:
  * no more than fit in the FIFO, and none while input is held (below). When

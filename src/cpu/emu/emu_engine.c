@@ -22,6 +22,7 @@
 #include "emu.h"
 #include "machine/pc.h"
 #include "ioapic.h"
+#include "msi.h"
 #include "util/log.h"
 #include "vm.h"
 
@@ -43,7 +44,47 @@ struct emu_machine {
 	FILE *trace;            /* --trace, shared by all vCPUs (one thread) */
 	struct irq_line pit_irq;
 	struct emu_ioapic *ioapic;
+	struct emu_msi_queue msi;
+	/* The run loop's idle wait: a device interrupt from another thread
+	 * (set_irq, send_msi) or a stop ends it at once, else the next timer
+	 * event does. kicked: something happened since the loop last looked. */
+	pthread_mutex_t idle_lock;
+	pthread_cond_t idle_cond; /* on CLOCK_MONOTONIC */
+	bool kicked;
 };
+
+/* The longest idle wait: only a safety net, every wake-up source kicks. */
+#define EMU_IDLE_MAX_NS 100000000ULL
+
+static void wake(struct emu_machine *m)
+{
+	pthread_mutex_lock(&m->idle_lock);
+	m->kicked = true;
+	pthread_cond_signal(&m->idle_cond);
+	pthread_mutex_unlock(&m->idle_lock);
+}
+
+static void idle_wait(struct emu_machine *m, uint64_t ns)
+{
+	pthread_mutex_lock(&m->idle_lock);
+	if (!m->kicked) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		uint64_t t = (uint64_t)ts.tv_nsec + ns;
+		ts.tv_sec += (time_t)(t / 1000000000);
+		ts.tv_nsec = (long)(t % 1000000000);
+		pthread_cond_timedwait(&m->idle_cond, &m->idle_lock, &ts);
+	}
+	m->kicked = false;
+	pthread_mutex_unlock(&m->idle_lock);
+}
+
+/* What other threads sent: I/O APIC pins and MSIs, into the LAPICs. */
+static void service_irqs(struct emu_machine *m)
+{
+	emu_ioapic_service(m->ioapic);
+	emu_msi_queue_service(&m->msi, m->cpus, m->ncpus);
+}
 
 /* ISA IRQ n reaches PIC input n and I/O APIC pin n, except IRQ 0 (the PIT)
  * which the MADT overrides to pin 2 (boot/acpi.c), as KVM routes it. */
@@ -75,7 +116,7 @@ static void pic_intr(void *opaque, int level)
 
 void emu_machine_poll_irqs(struct emu_cpu *cpu)
 {
-	emu_ioapic_service(cpu->mach->ioapic);
+	service_irqs(cpu->mach);
 }
 
 int emu_machine_ext_intr(struct emu_cpu *cpu)
@@ -92,8 +133,37 @@ int emu_machine_ext_intr(struct emu_cpu *cpu)
 static void emu_set_irq(struct vm *vm, unsigned gsi, int level)
 {
 	struct emu_machine *m = vm->engine_data;
-	if (m)
-		route_irq(m, gsi, level);
+	if (!m)
+		return;
+	route_irq(m, gsi, level);
+	wake(m);
+}
+
+static void emu_send_msi(struct vm *vm, uint64_t addr, uint32_t data)
+{
+	struct emu_machine *m = vm->engine_data;
+	struct emu_apic_msg msg;
+	if (!m)
+		return;
+	if (!emu_msi_decode(addr, data, &msg)) {
+		log_info("emu: MSI to %#llx (data %#x) is outside the interrupt window: ignored",
+			 (unsigned long long)addr, data);
+		return;
+	}
+	if (emu_msi_queue_push(&m->msi, &msg) == 0)
+		wake(m);
+}
+
+/* The write reaches the io bus instead, where the device serves it. */
+static int emu_add_ioeventfd(struct vm *vm, uint64_t gpa, unsigned len, int fd)
+{
+	(void)vm, (void)gpa, (void)len, (void)fd;
+	return -ENOTSUP;
+}
+
+static void emu_del_ioeventfd(struct vm *vm, uint64_t gpa, unsigned len, int fd)
+{
+	(void)vm, (void)gpa, (void)len, (void)fd;
 }
 
 struct emu_cpu *emu_machine_cpu(struct emu_machine *m, unsigned index)
@@ -138,7 +208,7 @@ static void *run_thread(void *arg)
 	while (!vm_stopping(vm) && !atomic_load(&m->quit)) {
 		bool ran = false;
 		uint64_t now = emu_host_ns(), next_event = UINT64_MAX;
-		emu_ioapic_service(m->ioapic);
+		service_irqs(m);
 		if (m->pit) {
 			uint64_t due = pit8254_poll(m->pit);
 			if (due != UINT64_MAX)
@@ -167,10 +237,9 @@ static void *run_thread(void *arg)
 			vm_request_stop(vm, VM_OUTCOME_POWEROFF, 0);
 			break;
 		}
-		/* halted with interrupts on: sleep until the next timer event */
-		uint64_t wait = next_event < 1000000 ? next_event : 1000000;
-		struct timespec ts = { 0, (long)wait };
-		nanosleep(&ts, NULL);
+		/* halted with interrupts on: wait for the next timer event or a
+		 * device interrupt */
+		idle_wait(m, next_event < EMU_IDLE_MAX_NS ? next_event : EMU_IDLE_MAX_NS);
 	}
 	return NULL;
 }
@@ -182,8 +251,15 @@ static int emu_create(struct vm *vm)
 		log_error("--accel emu: out of memory");
 		return -ENOMEM;
 	}
-	vm->engine_data = m;
 	m->vm = vm;
+	emu_msi_queue_init(&m->msi);
+	pthread_mutex_init(&m->idle_lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&m->idle_cond, &ca);
+	pthread_condattr_destroy(&ca);
+	vm->engine_data = m;
 	if (io_bus_find(&vm->bus, IO_SPACE_PIO, 0x20)) {
 		log_warn("--accel emu: ports 0x20-0x21 are taken: no legacy PIC for this guest");
 	} else {
@@ -269,6 +345,7 @@ static void emu_stop(struct vm *vm)
 	if (!m || !m->started)
 		return;
 	atomic_store(&m->quit, true);
+	wake(m);
 	pthread_join(m->thread, NULL);
 	m->started = false;
 }
@@ -290,10 +367,14 @@ static void emu_destroy(struct vm *vm)
 		emu_bcache_free(m->cpus[i].bcache);
 	}
 	free(m->cpus);
+	emu_msi_queue_destroy(&m->msi);
+	pthread_cond_destroy(&m->idle_cond);
+	pthread_mutex_destroy(&m->idle_lock);
 	free(m);
 }
 
 const struct cpu_engine emu_engine = {
 	.name = "emu", .create = emu_create, .start = emu_start, .stop = emu_stop, .destroy = emu_destroy,
-	.set_irq = emu_set_irq,
+	.set_irq = emu_set_irq, .send_msi = emu_send_msi, .add_ioeventfd = emu_add_ioeventfd,
+	.del_ioeventfd = emu_del_ioeventfd,
 };

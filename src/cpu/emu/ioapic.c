@@ -32,42 +32,25 @@ struct emu_ioapic {
 	atomic_bool dirty;
 };
 
+/* The engine's lines are logical: set_irq(gsi, 1) means asserted whatever
+ * the pin's polarity (engine.h), as KVM_IRQ_LINE treats them. The polarity
+ * bit (82093AA §3.2.4, bit 13) says which electrical level of the wire is
+ * the asserted one; there is no wire here, so it is kept for read-back and
+ * does not invert the line (it did: an active-low PCI INTx pin then fired
+ * while its device was quiet). */
 static bool asserted(const struct emu_ioapic *io, unsigned pin)
 {
-	bool l = (io->level >> pin) & 1;
-	return (io->rte[pin] & RTE_LOW_ACTIVE) ? !l : l;
+	return (io->level >> pin) & 1;
 }
 
 /* Sends the message of one redirection entry (lock held, vCPU thread). */
 static void deliver(struct emu_ioapic *io, uint64_t rte)
 {
-	unsigned vector = rte & 0xff, mode = (rte >> 8) & 7;
-	bool logical = rte & RTE_LOGICAL, level = rte & RTE_LEVEL;
-	uint8_t dest = (uint8_t)(rte >> 56);
-	unsigned n = emu_machine_ncpus(io->m);
-	for (unsigned i = 0; i < n; i++) {
-		struct emu_cpu *t = emu_machine_cpu(io->m, i);
-		if (t->state == EMU_WAIT_SIPI || !emu_lapic_match_xapic_msg(t, dest, logical))
-			continue;
-		switch (mode) {
-		case 0: /* fixed */
-		case 1: /* lowest priority: the first match takes it */
-			emu_lapic_set_irr(t, vector);
-			if (level)
-				t->lapic.tmr[vector / 32] |= 1u << (vector % 32);
-			else
-				t->lapic.tmr[vector / 32] &= ~(1u << (vector % 32));
-			if (mode == 1)
-				return;
-			break;
-		case 4:
-			t->nmi_pending = true;
-			break;
-		default:
-			log_warn("emu: I/O APIC delivery mode %u is not emulated", mode);
-			return;
-		}
-	}
+	struct emu_apic_msg msg = {
+		.vector = rte & 0xff, .mode = (rte >> 8) & 7, .dest = (uint8_t)(rte >> 56),
+		.logical = rte & RTE_LOGICAL, .level = rte & RTE_LEVEL,
+	};
+	emu_lapic_deliver(emu_machine_cpu(io->m, 0), emu_machine_ncpus(io->m), &msg);
 }
 
 void emu_ioapic_service(struct emu_ioapic *io)

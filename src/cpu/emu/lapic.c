@@ -173,6 +173,35 @@ bool emu_lapic_match(const struct emu_cpu *t, uint32_t dest, bool logical)
 	return (ldr >> 4) == (dest >> 4) && (ldr & dest & 0xf);
 }
 
+void emu_lapic_deliver(struct emu_cpu *cpus, unsigned n, const struct emu_apic_msg *msg)
+{
+	unsigned vector = msg->vector;
+	for (unsigned i = 0; i < n; i++) {
+		struct emu_cpu *t = &cpus[i];
+		if (t->state == EMU_WAIT_SIPI || !emu_lapic_match_xapic_msg(t, msg->dest, msg->logical))
+			continue;
+		switch (msg->mode) {
+		case 0: /* fixed */
+		case 1: /* lowest priority: the first match takes it */
+			emu_lapic_set_irr(t, vector);
+			if (msg->level)
+				t->lapic.tmr[vector / 32] |= 1u << (vector % 32);
+			else
+				t->lapic.tmr[vector / 32] &= ~(1u << (vector % 32));
+			if (msg->mode == 1)
+				return;
+			break;
+		case 4:
+			t->nmi_pending = true;
+			break;
+		default:
+			log_warn("emu: interrupt message delivery mode %u is not emulated (vector %#x)", msg->mode,
+				 vector);
+			return;
+		}
+	}
+}
+
 static void ipi_one(struct emu_cpu *t, unsigned mode, unsigned vector, bool level_assert)
 {
 	switch (mode) {

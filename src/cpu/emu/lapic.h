@@ -43,6 +43,19 @@ bool emu_lapic_match(const struct emu_cpu *t, uint32_t dest, bool logical);
  * interrupt remapping, SDM vol. 3 §10.12: an xAPIC-format 0xFF reaches
  * every LAPIC). */
 bool emu_lapic_match_xapic_msg(const struct emu_cpu *t, uint8_t dest, bool logical);
+/* An interrupt message as the I/O APIC and MSI send it over the system
+ * bus (SDM vol. 3 §10.11, 82093AA §3.2.4): an 8-bit xAPIC-format
+ * destination. */
+struct emu_apic_msg {
+	uint8_t vector;
+	uint8_t mode;  /* delivery mode: 0 fixed, 1 lowest priority, 4 NMI */
+	uint8_t dest;
+	bool logical;  /* logical destination mode */
+	bool level;    /* level-triggered: TMR set, so the EOI reaches the I/O APIC */
+};
+/* Delivers msg into the local APICs of cpus[0..n) it matches (vCPU thread:
+ * LAPIC state is owned by it). Lowest priority goes to the first match. */
+void emu_lapic_deliver(struct emu_cpu *cpus, unsigned n, const struct emu_apic_msg *msg);
 /* WRMSR IA32_APIC_BASE: the legal EN/EXTD transitions (§10.12.5), else #GP. */
 int emu_lapic_set_base(struct emu_cpu *cpu, uint64_t v);
 /* The MSRs of the x2APIC (0x800-0x8ff) and IA32_TSC_DEADLINE (0x6e0). */

@@ -192,6 +192,10 @@ static int kvm_create(struct vm *vm)
 			return -ENOTSUP;
 		}
 	}
+	/* Only PCI devices need these: without them send_msi warns and
+	 * add_ioeventfd says -ENOTSUP (the device then serves the write). */
+	ks->has_signal_msi = ioctl(ks->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_SIGNAL_MSI) > 0;
+	ks->has_ioeventfd = ioctl(ks->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_IOEVENTFD) > 0;
 	int max_vcpus = ioctl(ks->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
 	if (max_vcpus > 0 && vm->cfg->cpus > (unsigned)max_vcpus) {
 		log_error("--cpus %u: the host's KVM allows at most %d vCPUs", vm->cfg->cpus, max_vcpus);
@@ -215,9 +219,10 @@ static int kvm_create(struct vm *vm)
 	if ((r = create_platform(ks)) < 0 || (r = add_memory(ks)) < 0)
 		return r;
 
-	/* No SA_RESTART: besides KVM_RUN (which never restarts), a kick must
-	 * also release a vCPU thread blocked in a device's write() to a full
-	 * stdout, which then gives up with EINTR (see uart16550.c). */
+	/* The kick only has to interrupt KVM_RUN (which never restarts). No
+	 * vCPU blocks in write(): the UART's own thread writes stdout, and a
+	 * vCPU waiting for room in its buffer is let go by
+	 * uart16550_release() (vm_stop_devices). */
 	struct sigaction sa = { .sa_handler = kick_handler };
 	sigemptyset(&sa.sa_mask);
 	sigaction(KVM_KICK_SIGNAL, &sa, NULL);
@@ -307,6 +312,54 @@ static void kvm_set_irq(struct vm *vm, unsigned gsi, int level)
 		log_warn("KVM_IRQ_LINE gsi %u: %s", gsi, strerror(errno));
 }
 
+/* api.rst, KVM_SIGNAL_MSI: the in-kernel LAPICs take the message as the
+ * guest's MSI write would deliver it. */
+static void kvm_send_msi(struct vm *vm, uint64_t addr, uint32_t data)
+{
+	struct kvm_engine_state *ks = vm->engine_data;
+	if (!ks || ks->vm_fd < 0)
+		return;
+	if (!ks->has_signal_msi) {
+		if (!atomic_exchange(&ks->warned_msi, true))
+			log_warn("KVM_SIGNAL_MSI: the host's KVM lacks KVM_CAP_SIGNAL_MSI: MSIs are lost");
+		return;
+	}
+	struct kvm_msi msi = { .address_lo = (uint32_t)addr, .address_hi = (uint32_t)(addr >> 32), .data = data };
+	/* 0: the guest blocked it; -1 (EPERM): no LAPIC matched its
+	 * destination. Both are the guest's doing, as on hardware. */
+	if (ioctl(ks->vm_fd, KVM_SIGNAL_MSI, &msi) < 0 && errno != EPERM)
+		log_warn("KVM_SIGNAL_MSI %#llx/%#x: %s", (unsigned long long)addr, data, strerror(errno));
+}
+
+/* api.rst, KVM_IOEVENTFD: an MMIO write of len bytes at gpa, any value
+ * (no datamatch), signals fd inside the kernel; the vCPU does not exit. */
+static int ioeventfd(struct vm *vm, uint64_t gpa, unsigned len, int fd, uint32_t flags)
+{
+	struct kvm_engine_state *ks = vm->engine_data;
+	if (!ks || ks->vm_fd < 0)
+		return -ENODEV;
+	if (!ks->has_ioeventfd)
+		return -ENOTSUP;
+	struct kvm_ioeventfd io = { .addr = gpa, .len = len, .fd = fd, .flags = flags };
+	return ioctl(ks->vm_fd, KVM_IOEVENTFD, &io) < 0 ? -errno : 0;
+}
+
+static int kvm_add_ioeventfd(struct vm *vm, uint64_t gpa, unsigned len, int fd)
+{
+	int r = ioeventfd(vm, gpa, len, fd, 0);
+	if (r < 0 && r != -ENODEV && r != -ENOTSUP)
+		log_warn("KVM_IOEVENTFD %#llx/%u: %s", (unsigned long long)gpa, len, strerror(-r));
+	return r;
+}
+
+static void kvm_del_ioeventfd(struct vm *vm, uint64_t gpa, unsigned len, int fd)
+{
+	int r = ioeventfd(vm, gpa, len, fd, KVM_IOEVENTFD_FLAG_DEASSIGN);
+	/* ENOENT: it was not added, which the contract makes a no-op */
+	if (r < 0 && r != -ENOENT && r != -ENODEV && r != -ENOTSUP)
+		log_warn("KVM_IOEVENTFD deassign %#llx/%u: %s", (unsigned long long)gpa, len, strerror(-r));
+}
+
 const struct cpu_engine kvm_engine = {
 	.name = "kvm",
 	.create = kvm_create,
@@ -314,4 +367,7 @@ const struct cpu_engine kvm_engine = {
 	.stop = kvm_stop,
 	.destroy = kvm_destroy,
 	.set_irq = kvm_set_irq,
+	.send_msi = kvm_send_msi,
+	.add_ioeventfd = kvm_add_ioeventfd,
+	.del_ioeventfd = kvm_del_ioeventfd,
 };

@@ -4,6 +4,7 @@
 
 #include <linux/kvm.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -30,6 +31,9 @@ struct kvm_engine_state {
 	struct kvm_cpuid2 *cpuid; /* KVM_GET_SUPPORTED_CPUID */
 	struct kvm_msr_list *msr_list; /* KVM_GET_MSR_INDEX_LIST, or NULL */
 	uint64_t mcg_cap;         /* for KVM_X86_SETUP_MCE; 0: not set up */
+	bool has_signal_msi;      /* KVM_CAP_SIGNAL_MSI */
+	bool has_ioeventfd;       /* KVM_CAP_IOEVENTFD */
+	atomic_bool warned_msi;
 	unsigned nvcpus;          /* created so far */
 	unsigned nvcpus_planned;  /* --cpus, for the CPUID topology */
 	struct kvm_vcpu *vcpus;
