@@ -121,6 +121,10 @@ raw hpet long64 33
 raw irqroute long64 33
 # PCI configuration mechanism #1: CONFIG_ADDRESS, bus 0 scanned, the host bridge.
 raw pciscan long64 33
+# A virtio driver from scratch against virtio-rng (modern PCI transport):
+# capabilities, the 64-bit BAR moved, features, a queue with MSI-X, two
+# requests, a hostile one that must end in DEVICE_NEEDS_RESET, a reset.
+raw virtio long64 33 --rng
 raw rsdp long64 33
 raw sse long64 33
 QEMU_CPU_LINES=22 raw x87 long64 33
