@@ -37,12 +37,16 @@ static bool tmr(const struct emu_cpu *c, unsigned v)
 static void test_decode(void)
 {
 	struct emu_apic_msg m;
-	/* dest 0x12 physical (RH 0: DM ignored), vector 0x41 fixed edge */
-	CHECK(emu_msi_decode(0xfee12004, 0x0041, &m));
+	/* dest 0x12 physical, vector 0x41 fixed edge */
+	CHECK(emu_msi_decode(0xfee12000, 0x0041, &m));
 	CHECK_EQ(m.dest, 0x12);
 	CHECK_EQ(m.vector, 0x41);
 	CHECK_EQ(m.mode, 0);
 	CHECK(!m.logical && !m.level);
+	/* RH 0, DM 1: logical all the same (Linux's flat mode: 0xfee01004) */
+	CHECK(emu_msi_decode(0xfee01004, 0x0026, &m));
+	CHECK_EQ(m.dest, 0x01);
+	CHECK(m.logical);
 	/* RH 1, DM 1: logical; lowest priority (mode 1) */
 	CHECK(emu_msi_decode(0xfee0300c, 0x0155, &m));
 	CHECK_EQ(m.dest, 0x03);
@@ -102,8 +106,8 @@ static void test_deliver(void)
 	CHECK(emu_msi_decode(0xfee0500c, 0x43, &m));
 	emu_lapic_deliver(c, 3, &m);
 	CHECK(irr(&c[0], 0x43) && !irr(&c[1], 0x43) && irr(&c[2], 0x43));
-	/* the same destination with RH 0: physical ID 5, nobody */
-	CHECK(emu_msi_decode(0xfee05004, 0x44, &m));
+	/* the same destination with DM 0: physical ID 5, nobody */
+	CHECK(emu_msi_decode(0xfee05000, 0x44, &m));
 	emu_lapic_deliver(c, 3, &m);
 	CHECK(!irr(&c[0], 0x44) && !irr(&c[1], 0x44) && !irr(&c[2], 0x44));
 

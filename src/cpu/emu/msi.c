@@ -7,20 +7,23 @@
 #include "util/log.h"
 
 /* SDM vol. 3 §10.11.1 (address): bits 31:20 0xfee, destination ID 19:12,
- * RH (redirection hint) bit 3, DM (destination mode) bit 2; DM counts only
- * with RH set, otherwise the destination is physical. §10.11.2 (data):
+ * RH (redirection hint) bit 3, DM (destination mode) bit 2. DM selects
+ * physical or logical whatever RH says: RH only allows the chipset to
+ * redirect among the destinations (lowest priority), and KVM and QEMU
+ * read DM alone. Linux's flat logical mode sends RH 0 with DM 1 (dest =
+ * LDR bit), so reading RH 0 as "physical" loses its every MSI. §10.11.2 (data):
  * vector 7:0, delivery mode 10:8, level 14, trigger mode 15. */
 bool emu_msi_decode(uint64_t addr, uint32_t data, struct emu_apic_msg *out)
 {
 	if ((addr >> 20) != 0xfee)
 		return false;
-	bool rh = addr & (1u << 3), dm = addr & (1u << 2);
+	bool dm = addr & (1u << 2);
 	bool level_trig = data & (1u << 15), assert_ = data & (1u << 14);
 	if (level_trig && !assert_)
 		return false; /* a level de-assert message carries no interrupt */
 	*out = (struct emu_apic_msg){
 		.vector = data & 0xff, .mode = (data >> 8) & 7, .dest = (uint8_t)(addr >> 12),
-		.logical = rh && dm, .level = level_trig,
+		.logical = dm, .level = level_trig,
 	};
 	return true;
 }
