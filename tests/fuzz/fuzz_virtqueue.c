@@ -130,8 +130,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		switch (op % 9) {
 		case 0: { /* device: take a chain */
 			uint16_t before = q.last_avail;
+			uint16_t pending = (uint16_t)(rd16(&mem, q.avail_gpa + 2) - before);
 			int r = virtq_pop(&q, &c);
 			REQUIRE(r == 1 || r == 0 || r == -EINVAL);
+			/* Nothing new, or more than size new: §2.7.6, §2.7.13. */
+			REQUIRE((r == 0) == (pending == 0));
+			if (pending > q.size)
+				REQUIRE(r == -EINVAL);
 			if (r != 1) {
 				REQUIRE(q.last_avail == before);
 				break;

@@ -101,6 +101,14 @@ for i in range(8):
 r.avail(0x100, 8, [0, 4])
 seeds["table_at_top"] = seed(3, 0, 0x1f80, 0x100, 0x200, [POP, POP, PUSH, 0, POP], r.b)
 
+# The same table, its last entry a loop onto itself (refused): next one
+# step from size, the first index past the table.
+r = Ram(0x2000)
+r.desc(0x1f80, 0, 0x400, 0x10, NEXT, 7)
+r.desc(0x1f80, 7, 0x400, 0x10, NEXT, 7)
+r.avail(0x100, 8, [0])
+seeds["loop_at_top"] = seed(3, 0, 0x1f80, 0x100, 0x200, [POP, POP], r.b)
+
 out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus", "virtqueue")
 os.makedirs(out, exist_ok=True)
 for name, data in seeds.items():
