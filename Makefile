@@ -46,7 +46,7 @@ GUEST_BINS := $(patsubst $(GUEST_DIR)/%.S,$(BUILD)/guests/%.bin,$(G_RAW16) $(G_R
 	      $(patsubst $(GUEST_DIR)/%.S,$(BUILD)/guests/%.elf,$(G_ELF32) $(G_ELF64) $(G_ELFLOW))
 GUEST_ASFLAGS := -I$(GUEST_DIR) -nostdlib -ffreestanding -fno-pic -no-pie -Wl,--no-warn-rwx-segments
 
-.PHONY: all check test unit system bench clean guests static nested linux
+.PHONY: all check test unit system bench clean guests static nested linux fuzz
 all: $(BUILD)/vmon guests $(UNIT_BINS) $(BENCH_BINS) $(BUILD)/tests/difftest/gen $(BUILD)/tests/randbytes $(BUILD)/tests/ptydrive
 guests: $(GUEST_BINS)
 
@@ -105,6 +105,31 @@ $(BUILD)/tests/difftest/gen: tests/difftest/gen.c
 	@echo "  GEN     $@"
 	@$(CC) $(ALL_CFLAGS) -o $@ $< $(LDLIBS)
 
+# libFuzzer targets (`make fuzz`, run by tests/fuzz/run.sh): each
+# tests/fuzz/fuzz_NAME.c names the vmon sources it links in a first line
+# "// FUZZ_SRCS: a.c b.c"; they are compiled again by clang with coverage,
+# ASan and UBSan into $(BUILD)/fuzz/obj/, the binary is $(BUILD)/fuzz/fuzz_NAME.
+FUZZ_CC     ?= clang
+FUZZ_SRCS   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS   := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_CFLAGS := $(CFLAGS_BASE) -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=undefined
+fuzz_objs = $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(1) $(shell sed -n '1s|^// FUZZ_SRCS:||p' $(1)))
+
+$(BUILD)/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC  $<"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+define FUZZ_LINK
+$(BUILD)/fuzz/$(1): $(call fuzz_objs,tests/fuzz/$(1).c)
+	@echo "  FUZZ    $$@"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $$@ $$^
+endef
+$(foreach t,$(FUZZ_SRCS:tests/fuzz/%.c=%),$(eval $(call FUZZ_LINK,$(t))))
+
+fuzz: $(FUZZ_BINS)
+
 # Static builds for tests/nested/run.sh, which runs them in a minimal VM.
 static: $(BUILD)/vmon-static $(BUILD)/bench/raw_kvm-static $(BUILD)/bench/firstbyte-static
 $(BUILD)/vmon-static: $(LIB_SRCS) src/main.c
@@ -155,4 +180,4 @@ bench: all
 clean:
 	rm -rf build build-asan
 
--include $(shell find $(BUILD)/src $(BUILD)/tests -name '*.d' -type f 2>/dev/null)
+-include $(shell find $(BUILD)/src $(BUILD)/tests $(BUILD)/fuzz -name '*.d' -type f 2>/dev/null)

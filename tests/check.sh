@@ -16,6 +16,10 @@ st=0
 ${MAKE:-make} --no-print-directory all >/dev/null || st=1
 BUILD=build tests/memtest/run.sh >"$mt" 2>&1 &
 mtpid=$!
+# So do the fuzz targets (tests/fuzz/run.sh: FUZZ_SECONDS, 60 by default, each).
+fz=$(mktemp)
+tests/fuzz/run.sh >"$fz" 2>&1 &
+fzpid=$!
 for target in test "SANITIZE=1 test" linux nested; do
 	# shellcheck disable=SC2086
 	${MAKE:-make} --no-print-directory $target 2>&1 | tee -a "$out"
@@ -24,10 +28,13 @@ done
 wait $mtpid || st=1
 tee -a "$out" <"$mt"
 rm -f "$mt"
+wait $fzpid || st=1
+tee -a "$out" <"$fz"
+rm -f "$fz"
 # The suites' own totals: build and build-asan (tests/run.sh), linux,
-# linux-console, memtest, nested.
-p=$(awk '/^(build|build-asan|linux|linux-console|memtest|nested): [0-9]+ passed/ { s += $2 } END { print s + 0 }' "$out")
-f=$(awk '/^(build|build-asan|linux|linux-console|memtest|nested): [0-9]+ passed/ { s += $4 } END { print s + 0 }' "$out")
+# linux-console, memtest, nested, fuzz.
+p=$(awk '/^(build|build-asan|linux|linux-console|memtest|nested|fuzz): [0-9]+ passed/ { s += $2 } END { print s + 0 }' "$out")
+f=$(awk '/^(build|build-asan|linux|linux-console|memtest|nested|fuzz): [0-9]+ passed/ { s += $4 } END { print s + 0 }' "$out")
 rm -f "$out"
 # A suite that failed without printing its count still fails the run.
 [ $st -ne 0 ] && [ "$f" -eq 0 ] && f=1

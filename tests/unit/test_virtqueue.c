@@ -87,6 +87,20 @@ static void check_refused(struct virtq *q, int line)
 }
 #define REFUSED(q) check_refused(q, __LINE__)
 
+/* A chain popped with the given head, part sizes and byte totals. */
+static void check_chain(const struct virtq_chain *c, uint16_t head, unsigned nout, unsigned nin,
+			uint64_t out_len, uint64_t in_len, int line)
+{
+	bool ok = c->head == head && c->nout == nout && c->nin == nin && c->out_len == out_len &&
+		  c->in_len == in_len;
+	if (!ok)
+		fprintf(stderr, "  chain at line %d: head %u nout %u nin %u out %" PRIu64 " in %" PRIu64
+			"\n", line, c->head, c->nout, c->nin, c->out_len, c->in_len);
+	CHECK(ok);
+}
+#define CHAIN(c, head, nout, nin, out_len, in_len) \
+	check_chain(c, head, nout, nin, out_len, in_len, __LINE__)
+
 static void test_init(void)
 {
 	struct virtq q;
@@ -124,11 +138,7 @@ static void test_chain(void)
 	desc(7, BUF + 0x2000, 0x200, VIRTQ_DESC_F_WRITE, 0);
 	avail_add(8, 5);
 	CHECK_EQ(virtq_pop(&q, &c), 1);
-	CHECK_EQ(c.head, 5);
-	CHECK_EQ(c.nout, 2);
-	CHECK_EQ(c.nin, 1);
-	CHECK_EQ(c.out_len, 0x120);
-	CHECK_EQ(c.in_len, 0x200);
+	CHAIN(&c, 5, 2, 1, 0x120, 0x200);
 	CHECK(c.iov[0].iov_base == mem.base + BUF && c.iov[0].iov_len == 0x100);
 	CHECK(c.iov[1].iov_base == mem.base + BUF + 0x1000 && c.iov[1].iov_len == 0x20);
 	CHECK(c.iov[2].iov_base == mem.base + BUF + 0x2000 && c.iov[2].iov_len == 0x200);
@@ -164,9 +174,7 @@ static void test_chain(void)
 	desc(3, 0, 0, VIRTQ_DESC_F_WRITE, 0);
 	avail_add(8, 0);
 	CHECK_EQ(virtq_pop(&q, &c), 1);
-	CHECK_EQ(c.nout, 0);
-	CHECK_EQ(c.nin, 1);
-	CHECK_EQ(c.in_len, 16);
+	CHAIN(&c, 0, 0, 1, 0, 16);
 
 	/* A buffer ending exactly at the top of RAM. */
 	desc(4, RAM - 0x10, 0x10, 0, 0);
@@ -179,8 +187,7 @@ static void test_chain(void)
 		desc(i, BUF + i, 1, i < 7 ? VIRTQ_DESC_F_NEXT : 0, (uint16_t)(i + 1));
 	avail_add(8, 0);
 	CHECK_EQ(virtq_pop(&q, &c), 1);
-	CHECK_EQ(c.nout, 8);
-	CHECK_EQ(c.out_len, 8);
+	CHAIN(&c, 0, 8, 0, 8, 0);
 }
 
 static void test_indirect(void)
@@ -204,11 +211,7 @@ static void test_indirect(void)
 	desc_at(TABLE, 1, BUF + 0x200, 0x40, VIRTQ_DESC_F_WRITE, 0);
 	avail_add(8, 3);
 	CHECK_EQ(virtq_pop(&q, &c), 1);
-	CHECK_EQ(c.head, 3);
-	CHECK_EQ(c.nout, 1);
-	CHECK_EQ(c.nin, 2);
-	CHECK_EQ(c.out_len, 0x10);
-	CHECK_EQ(c.in_len, 0x70);
+	CHAIN(&c, 3, 1, 2, 0x10, 0x70);
 	CHECK(c.iov[1].iov_base == mem.base + BUF + 0x100);
 	CHECK(c.iov[2].iov_base == mem.base + BUF + 0x200);
 
@@ -220,9 +223,7 @@ static void test_indirect(void)
 	desc_at(TABLE + 0x100, 0, BUF + 0x300, 12, VIRTQ_DESC_F_WRITE, 0);
 	avail_add(8, 0);
 	CHECK_EQ(virtq_pop(&q, &c), 1);
-	CHECK_EQ(c.nout, 1);
-	CHECK_EQ(c.nin, 1);
-	CHECK_EQ(c.in_len, 12);
+	CHAIN(&c, 0, 1, 1, 4, 12);
 
 	/* A full table of size (8) entries is a chain of 8: accepted. */
 	for (unsigned i = 0; i < 8; i++)
@@ -231,9 +232,7 @@ static void test_indirect(void)
 	desc(1, TABLE, 128, VIRTQ_DESC_F_INDIRECT, 0);
 	avail_add(8, 1);
 	CHECK_EQ(virtq_pop(&q, &c), 1);
-	CHECK_EQ(c.nout, 8);
-	CHECK_EQ(c.out_len, 128);
-	CHECK(c.nout + c.nin <= 8);
+	CHAIN(&c, 1, 8, 0, 128, 0);
 
 	/* One direct buffer before that table: 9 > size. */
 	desc(0, BUF, 4, VIRTQ_DESC_F_NEXT, 1);
@@ -289,9 +288,7 @@ static void test_indirect(void)
 	desc_at(TABLE + 0x100, 0, BUF, 12, VIRTQ_DESC_F_WRITE, 0);
 	uint16_t before = q.last_avail;
 	CHECK_EQ(virtq_pop(&q, &c), 1);
-	CHECK_EQ(c.head, 2);
-	CHECK_EQ(c.nout, 0);
-	CHECK_EQ(c.nin, 2);
+	CHAIN(&c, 2, 0, 2, 0, 16);
 	CHECK_EQ(q.last_avail, (uint16_t)(before + 1));
 }
 

@@ -11,8 +11,9 @@
  *   together (§2.7.5.3.1: "a descriptor chain longer than the Queue
  *   Size"); the one descriptor that names an indirect table is not a buffer
  *   and does not count. An indirect table is at most `size` entries.
- * - A chain's byte total is capped at UINT32_MAX (§2.7.5.2 forbids chains
- *   longer than 2^32 bytes; Linux's vhost caps at the same value).
+ * - A chain's byte total is capped at UINT32_MAX: §2.7.5.2 forbids chains
+ *   longer than 2^32 bytes, and one byte less keeps every total, and the
+ *   used element's le32 len (§2.7.8), within 32 bits.
  *
  * Every guest value is read once into a local before it is checked and
  * used: a compiler barrier after the copy stops the compiler from reading
