@@ -170,6 +170,11 @@ static void disk_prep(struct disk *d, struct disk_io *io)
 		io_uring_submit(&d->ring);
 		sqe = io_uring_get_sqe(&d->ring);
 	}
+	if (io->syncing) {
+		io_uring_prep_fsync(sqe, d->fd, IORING_FSYNC_DATASYNC);
+		io_uring_sqe_set_data(sqe, io);
+		return;
+	}
 	switch (io->op) {
 	case DISK_READ:
 		io_uring_prep_readv(sqe, d->fd, io->iov, io->iovcnt, io->offset);
@@ -229,6 +234,7 @@ int disk_submit(struct disk *d, struct disk_io *io)
 			io->len += io->iov[i].iov_len;
 	}
 	io->stage = io->op == DISK_WRITE_ZEROES ? disk_wz_stage(d, io, WZ_ZERO_RANGE) : 0;
+	io->syncing = false;
 	d->outstanding++;
 	disk_prep(d, io);
 	return 0;
@@ -263,6 +269,10 @@ static int disk_step(struct disk *d, struct disk_io *io, int r, int *res)
 	if (r == -EINTR || r == -EAGAIN) {
 		disk_prep(d, io);
 		return 0;
+	}
+	if (io->syncing) {
+		*res = r < 0 ? r : 0;
+		return 1;
 	}
 	switch (io->op) {
 	case DISK_READ:
@@ -312,6 +322,13 @@ static int disk_step(struct disk *d, struct disk_io *io, int r, int *res)
 			r = -EIO;
 		}
 		break;
+	}
+	/* A write-through request (the driver negotiated no FLUSH) is done
+	 * when its data is stable (§5.2.6.2). */
+	if (r >= 0 && io->sync && io->op != DISK_READ && io->op != DISK_FLUSH) {
+		io->syncing = true;
+		disk_prep(d, io);
+		return 0;
 	}
 	*res = r < 0 ? r : 0;
 	return 1;

@@ -44,9 +44,11 @@ struct disk_io {
 	unsigned iovcnt;
 	uint64_t len;             /* DISCARD/WRITE_ZEROES bytes; READ/WRITE: the iov total */
 	bool unmap;               /* WRITE_ZEROES may deallocate (punch a hole) */
+	bool sync;                /* WRITE/DISCARD/WRITE_ZEROES: fdatasync before done */
 	disk_done_fn *done;
 	/* backend state */
 	unsigned stage;           /* WRITE_ZEROES: which method is being tried */
+	bool syncing;             /* the fdatasync of a sync request is running */
 	struct iovec zio[16];     /* WRITE_ZEROES by writing: chunks of the zero page */
 };
 
