@@ -2,6 +2,7 @@
 #ifndef VMON_VM_CONFIG_H
 #define VMON_VM_CONFIG_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -15,6 +16,13 @@ enum console_kind { CONSOLE_SERIAL, CONSOLE_NONE };
 #define VM_CONFIG_MAX_MEM (64ULL << 30)
 #define VM_CONFIG_MAX_CPUS 64
 #define VM_CONFIG_DEFAULT_RAW_ADDR 0x10000ULL
+#define VM_CONFIG_MAX_DISKS 8
+
+/* --disk FILE[,ro]: a virtio-blk disk */
+struct vm_disk {
+	char path[PATH_MAX];  /* FILE without its options */
+	bool ro;
+};
 
 struct vm_config {
 	enum accel_kind accel;
@@ -23,6 +31,8 @@ struct vm_config {
 	enum console_kind console;
 	enum log_level log_level;
 	const char *trace;    /* --trace FILE: per-instruction trace (emu only) */
+	struct vm_disk disks[VM_CONFIG_MAX_DISKS]; /* in command-line order: /dev/vda, vdb, ... */
+	unsigned ndisks;
 
 	/* --kernel boot */
 	const char *kernel;
