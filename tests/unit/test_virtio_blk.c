@@ -484,6 +484,7 @@ static void test_device(const char *path, const char *path_ro)
 	CHECK_EQ(virtio_blk_create(path, true, 1, 1, fake_loop, &b2), -EWOULDBLOCK);
 
 	virtio_blk_attach(b, (struct virtio_pci *)&loop_fd);
+	fake_vq[0].size = fake_vq[1].size = 256;
 	/* Before DRIVER_OK a notification does nothing. */
 	offer(VIRTIO_BLK_T_GET_ID, 0, mem + 0x1000, 20, 1, mem + 0x1100);
 	ops->notify(b, 0);
@@ -586,6 +587,18 @@ static void test_device(const char *path, const char *path_ro)
 	ops->notify(b, 0);
 	pump(before + 1);
 	CHECK_EQ(mem[0xb100], VIRTIO_BLK_S_OK);
+	/* A 16-entry queue has 16 requests in flight at most. */
+	ops->reset(b);
+	fake_vq[1].size = 16;
+	CHECK_EQ(ops->start(b, ops->features), 0);
+	base = npush;
+	first = npending;
+	for (int i = 0; i < 40; i++)
+		offer(VIRTIO_BLK_T_IN, 0, mem + 0x10000 + i * 512, 512, 1, mem + 0x8000 + i * 17 + 16);
+	ops->notify(b, 1);
+	CHECK_EQ(popped - first, 16);
+	pump(base + 40);
+	CHECK_EQ(npush - base, 40);
 	pending[npending].nout = 0xdead;
 	npending++;
 	ops->notify(b, 1);

@@ -218,10 +218,12 @@ static void blk_config_read(void *opaque, unsigned off, unsigned size, uint8_t *
 		memcpy(out, b->config + off, size);
 }
 
-static void blk_reset_slots(struct blk_queue *q)
+/* n slots free: at most n requests of the queue in flight, n its size (a
+ * driver that offers a head twice gets no more). */
+static void blk_reset_slots(struct blk_queue *q, unsigned n)
 {
 	q->free = NULL;
-	for (unsigned i = VIRTIO_BLK_QUEUE_SIZE; i-- > 0;) {
+	for (unsigned i = n; i-- > 0;) {
 		q->slots[i].next_free = q->free;
 		q->free = &q->slots[i];
 	}
@@ -238,8 +240,10 @@ static int blk_start(void *opaque, uint64_t features)
 	pthread_mutex_lock(&b->lock);
 	b->write_through = !(features & (1ull << VIRTIO_BLK_F_FLUSH));
 	for (unsigned i = 0; i < b->ops.num_queues; i++) {
-		b->q[i].vq = virtio_pci_queue(b->t, i);
-		blk_reset_slots(&b->q[i]);
+		struct virtq *vq = virtio_pci_queue(b->t, i);
+		b->q[i].vq = vq;
+		blk_reset_slots(&b->q[i], vq && vq->size && vq->size < VIRTIO_BLK_QUEUE_SIZE ? vq->size
+											: VIRTIO_BLK_QUEUE_SIZE);
 	}
 	b->broken = false;
 	b->running = true;
@@ -300,7 +304,7 @@ int virtio_blk_create(const char *path, bool ro, unsigned nqueues, unsigned inde
 		}
 		for (unsigned k = 0; k < VIRTIO_BLK_QUEUE_SIZE; k++)
 			b->q[i].slots[k].q = &b->q[i];
-		blk_reset_slots(&b->q[i]);
+		blk_reset_slots(&b->q[i], VIRTIO_BLK_QUEUE_SIZE);
 	}
 	b->capacity = disk_size(b->disk) / VIRTIO_BLK_SECTOR;
 	bool discard = disk_can_discard(b->disk);
