@@ -1,16 +1,26 @@
 /* The host side of a virtio-blk disk: a raw image file (or block device)
  * with asynchronous reads, writes, flushes, discards and write-zeroes.
  *
- * Mechanism: io_uring through liburing. bench/diskio measured it against a
- * pool of 4 worker threads doing preadv/pwritev on this host (2-core Xeon,
- * ext4, 256 MiB file, each completion signalled on an eventfd):
- *   4 KiB random read QD1  page cache warm  1,025k vs 32k IOPS; cold 15.0k vs 10.5k
- *   4 KiB random read QD32 warm               990k vs 360k IOPS; cold 73k vs 35k
- *   1 MiB sequential read QD4 warm   7.3 vs 9.5 GiB/s; cold 1575 vs 1064 MiB/s
- *   1 MiB sequential write QD4 warm  6.8 vs 6.6 GiB/s; cold 5.1 vs 5.6 GiB/s
- * io_uring wins every small-request row (cached reads complete inline at
- * submission, no thread hand-off) and both cold random rows; the pool wins
- * only warm large reads, where its copies run on two cores.
+ * Mechanism: io_uring through liburing. bench/diskio measures it against a
+ * pool of 4 worker threads doing preadv/pwritev (each completion signalled
+ * on an eventfd the submitter waits on, as the I/O thread would), on a
+ * 256 MiB file on ext4, the page cache warm (read in first) or cold
+ * (POSIX_FADV_DONTNEED) for both alike. Four runs on this 2-core host shared
+ * with other work (load about 4.5, so only wide gaps mean much), io_uring
+ * over the pool:
+ *   4 KiB random read QD1   warm 4.3-32x   cold 1.09-1.43x
+ *   4 KiB random read QD32  warm 1.46-2.75x cold 1.51-2.11x
+ *   1 MiB sequential read QD4   warm 0.61-1.05x  cold 0.82-1.48x
+ *   1 MiB sequential write QD4  warm 1.02-1.81x  cold 0.33-0.91x
+ * (e.g. warm QD1 1,088k against 187k IOPS, warm QD32 1,120k against 736k.)
+ * io_uring wins every 4 KiB row, by 1.46x or more except cold QD1, where
+ * the disk's own latency dominates: a cached read completes inline at
+ * submission, with no hand-off to another thread. The
+ * pool is ahead on cold 1 MiB writes (every run) and warm 1 MiB reads (3 of
+ * 4), where its copies run on both cores; those rows swing by up to 2x from
+ * run to run here. Sending 64 KiB+ requests to io_uring's own workers
+ * (IOSQE_ASYNC, the third column of bench/diskio, two runs) was not
+ * consistently better, so requests are submitted plainly.
  *
  * The image is opened without O_DIRECT: the host page cache is the disk's
  * volatile write cache. A write is acknowledged once it reached the page
