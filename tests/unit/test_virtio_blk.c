@@ -597,6 +597,7 @@ static void test_device(const char *path, const char *path_ro)
 		offer(VIRTIO_BLK_T_IN, 0, mem + 0x10000 + i * 512, 512, 1, mem + 0x8000 + i * 17 + 16);
 	ops->notify(b, 1);
 	CHECK_EQ(popped - first, 16);
+	CHECK_EQ(ops->start(b, ops->features), 0); /* again, no reset: changes nothing */
 	pump(base + 40);
 	CHECK_EQ(npush - base, 40);
 	pending[npending].nout = 0xdead;

@@ -238,6 +238,11 @@ static int blk_start(void *opaque, uint64_t features)
 {
 	struct virtio_blk *b = opaque;
 	pthread_mutex_lock(&b->lock);
+	if (b->running) {
+		/* Started twice without a reset: keep the requests in flight. */
+		pthread_mutex_unlock(&b->lock);
+		return 0;
+	}
 	b->write_through = !(features & (1ull << VIRTIO_BLK_F_FLUSH));
 	for (unsigned i = 0; i < b->ops.num_queues; i++) {
 		struct virtq *vq = virtio_pci_queue(b->t, i);
