@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "backend/disk.h"
@@ -71,6 +72,17 @@ static void test_locks(void)
 	CHECK_EQ(disk_open(path, false, 8, &b), -EWOULDBLOCK);
 	fprintf(stderr, "(expected:) ");
 	CHECK_EQ(disk_open(path, true, 8, &b), -EWOULDBLOCK);
+	/* Another process (another vmon) is refused the same way. */
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct disk *x;
+		int e = disk_open(path, true, 8, &x);
+		_exit(e == -EWOULDBLOCK ? 0 : 1);
+	}
+	int st = -1;
+	fprintf(stderr, "(expected:) ");
+	CHECK_EQ(waitpid(pid, &st, 0), pid);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	disk_close(a);
 	/* Two read-only opens share the lock; a writer is then refused. */
 	CHECK_EQ(disk_open(path, true, 8, &a), 0);
