@@ -89,6 +89,28 @@ static int set_trace(struct vm_config *cfg, const char *arg, char *err, size_t e
 	return 0;
 }
 
+/* FILE[,ro]: the last ",ro" is the option, everything before it the
+ * file name (which may hold other commas). */
+static int set_disk(struct vm_config *cfg, const char *arg, char *err, size_t errlen)
+{
+	if (cfg->ndisks == VM_CONFIG_MAX_DISKS)
+		return fail(err, errlen, "--disk: '%s': more than %d disks", arg, VM_CONFIG_MAX_DISKS);
+	size_t n = strlen(arg);
+	bool ro = n >= 3 && strcmp(arg + n - 3, ",ro") == 0;
+	if (ro)
+		n -= 3;
+	if (n == 0)
+		return fail(err, errlen, "--disk: '%s': empty file name", arg);
+	struct vm_disk *d = &cfg->disks[cfg->ndisks];
+	if (n >= sizeof(d->path))
+		return fail(err, errlen, "--disk: file name longer than %zu bytes", sizeof(d->path) - 1);
+	memcpy(d->path, arg, n);
+	d->path[n] = '\0';
+	d->ro = ro;
+	cfg->ndisks++;
+	return 0;
+}
+
 static int set_kernel(struct vm_config *cfg, const char *arg, char *err, size_t errlen)
 {
 	if (!*arg)
@@ -242,6 +264,8 @@ static const struct cli_option options[] = {
 	{ "log-level", "LEVEL", "error|warn|info|debug on stderr (default warn)", set_log_level, "Machine" },
 	{ "trace", "FILE", "emu only: one line per instruction (address, bytes, disassembly, changes)", set_trace,
 	  "Machine" },
+	{ "disk", "FILE[,ro]", "a raw image as a virtio-blk disk, up to 8 (/dev/vda, vdb...); ,ro: read-only",
+	  set_disk, "Devices" },
 	{ "kernel", "FILE", "a Linux bzImage, an ELF32, ELF64 or Multiboot (v1) image (told by content)",
 	  set_kernel, "Kernel boot" },
 	{ "initrd", "FILE", "Linux: initial ramdisk; Multiboot: modules \"FILE ARGS,FILE2\" (,, = comma)",
@@ -279,6 +303,17 @@ static const struct {
 	{ "entry", "raw", "a kernel image has its own entry point" },
 	{ "boot32", "kernel", "it picks the entry of a Linux kernel" },
 };
+
+/* Options given once per device. */
+static const char *const repeatable_options[] = { "disk", "net" };
+
+static bool repeatable(const struct cli_option *o)
+{
+	for (unsigned i = 0; i < sizeof(repeatable_options) / sizeof(repeatable_options[0]); i++)
+		if (strcmp(o->name, repeatable_options[i]) == 0)
+			return true;
+	return false;
+}
 
 static bool given(const bool *seen, const char *name)
 {
@@ -321,7 +356,7 @@ static enum cli_action parse_run(int argc, char **argv, struct vm_config *cfg, c
 		}
 		/* Each option at most once: a second --mem would otherwise win
 		 * silently over the first (documented in --help). */
-		if (seen[o - options] && o->set != set_net) { /* --net: one per device */
+		if (seen[o - options] && !repeatable(o)) {
 			fail(err, errlen, "--%s: given twice ('%s'); each option may appear once", o->name, arg);
 			return CLI_ERROR;
 		}
@@ -417,9 +452,9 @@ void cli_print_run_help(FILE *out)
 		fprintf(out, "  %-22s %s\n", left, o->help);
 	}
 	fputs("\nNumbers are decimal or 0x-hex (010 is ten); sizes take K, M, G. Options take\n"
-	      "--opt value or --opt=value, each at most once (--net: up to 4); an option of the\n"
-	      "other boot kind (--initrd, --append with --raw; --mode, --addr, --entry with\n"
-	      "--kernel) is refused.\n"
+	      "--opt value or --opt=value, each at most once (--disk: once per disk, up to 8;\n"
+	      "--net: up to 4); an option of the other boot kind (--initrd, --append with\n"
+	      "--raw; --mode, --addr, --entry with --kernel) is refused.\n"
 	      "Console: --console none discards the guest's COM1 output and does not read stdin;\n"
 	      "end such a guest with Ctrl-C (SIGINT) or SIGTERM. With --console serial and a\n"
 	      "terminal on stdin: raw mode, Ctrl-A x quits (status 0), Ctrl-A h lists the keys,\n"

@@ -2,6 +2,7 @@
 #ifndef VMON_VM_CONFIG_H
 #define VMON_VM_CONFIG_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -23,6 +24,14 @@ struct vm_net_config {
 	uint8_t mac[6];       /* given, or 52:54:00 and a hash of the name */
 };
 
+#define VM_CONFIG_MAX_DISKS 8
+
+/* --disk FILE[,ro]: a virtio-blk disk */
+struct vm_disk {
+	char path[PATH_MAX];  /* FILE without its options */
+	bool ro;
+};
+
 struct vm_config {
 	enum accel_kind accel;
 	unsigned cpus;
@@ -30,6 +39,8 @@ struct vm_config {
 	enum console_kind console;
 	enum log_level log_level;
 	const char *trace;    /* --trace FILE: per-instruction trace (emu only) */
+	struct vm_disk disks[VM_CONFIG_MAX_DISKS]; /* in command-line order: /dev/vda, vdb, ... */
+	unsigned ndisks;
 
 	/* --kernel boot */
 	const char *kernel;

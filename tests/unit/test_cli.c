@@ -73,6 +73,28 @@ int main(void)
 	CHECK_EQ(cfg.nets, 4);
 	CHECK(strcmp(cfg.net[3].tap, "abcdefghijklmno") == 0);
 
+	/* --disk FILE[,ro], once per disk, in order; the last ",ro" is the
+	 * option, other commas belong to the file name. */
+	CHECK_EQ(PARSE("run", "--kernel", "bz"), CLI_RUN);
+	CHECK_EQ(cfg.ndisks, 0);
+	CHECK_EQ(PARSE("run", "--kernel", "bz", "--disk", "root.ext4", "--disk=data.img,ro", "--disk", "a,b.img"),
+		 CLI_RUN);
+	CHECK_EQ(cfg.ndisks, 3);
+	CHECK(strcmp(cfg.disks[0].path, "root.ext4") == 0 && !cfg.disks[0].ro);
+	CHECK(strcmp(cfg.disks[1].path, "data.img") == 0 && cfg.disks[1].ro);
+	CHECK(strcmp(cfg.disks[2].path, "a,b.img") == 0 && !cfg.disks[2].ro);
+	CHECK_EQ(PARSE("run", "--raw", "g", "--mode", "real", "--disk", "x,ro,ro"), CLI_RUN);
+	CHECK(strcmp(cfg.disks[0].path, "x,ro") == 0 && cfg.disks[0].ro);
+	CHECK_EQ(PARSE("run", "--kernel", "bz", "--disk", "1", "--disk", "2", "--disk", "3", "--disk", "4", "--disk",
+		       "5", "--disk", "6", "--disk", "7", "--disk", "8"), CLI_RUN);
+	CHECK_EQ(cfg.ndisks, 8);
+	CHECK(strcmp(cfg.disks[7].path, "8") == 0);
+
+	static char longname[PATH_MAX + 8];
+	memset(longname, 'a', sizeof(longname) - 1);
+	CHECK_EQ(PARSE("run", "--kernel", "bz", "--disk", longname), CLI_ERROR);
+	CHECK(strstr(err, "--disk: file name longer than") != NULL);
+
 	/* Numbers are decimal or 0x-hex: 010 is ten vCPUs, not eight (issue 10). */
 	CHECK_EQ(PARSE("run", "--raw", "g.bin", "--mode", "real", "--cpus", "010", "--addr", "010000"), CLI_RUN);
 	CHECK_EQ(cfg.cpus, 10);
@@ -132,6 +154,12 @@ int main(void)
 		{ (const char *const[]){ "run", "--kernel", "k", "--net", NULL }, "--net: missing value" },
 		{ (const char *const[]){ "run", "--kernel", "k", "--rng", "--rng", NULL }, "--rng: given twice" },
 		{ (const char *const[]){ "run", "--kernel", "k", "--rng=1", NULL }, "--rng: takes no value" },
+		{ (const char *const[]){ "run", "--kernel", "k", "--disk", "", NULL }, "--disk: '': empty file name" },
+		{ (const char *const[]){ "run", "--kernel", "k", "--disk", ",ro", NULL }, "--disk: ',ro': empty file name" },
+		{ (const char *const[]){ "run", "--kernel", "k", "--disk", NULL }, "--disk: missing value" },
+		{ (const char *const[]){ "run", "--kernel", "k", "--disk", "1", "--disk", "2", "--disk", "3", "--disk", "4",
+					 "--disk", "5", "--disk", "6", "--disk", "7", "--disk", "8", "--disk", "9,ro", NULL },
+		  "--disk: '9,ro': more than 8 disks" },
 	};
 	for (unsigned i = 0; i < sizeof(errors) / sizeof(errors[0]); i++) {
 		enum cli_action a = parse(&cfg, err, errors[i].args);
