@@ -178,7 +178,8 @@ vm_cmd "$TMP/a.ext4"
 start a
 # The disk is open once the kernel runs: try the second VMM then.
 if wait_for a "Linux version"; then
-	vm_cmd "$TMP/a.ext4"
+	# (Without root=: were it not refused, it should not write the image.)
+	APPEND="console=ttyS0" vm_cmd "$TMP/a.ext4"
 	timeout 60 "${CMD[@]}" </dev/null >"$TMP/c.out" 2>"$TMP/c.err"
 	cst=$?
 	if [ $cst -eq "$REFUSED" ] && grep -q -F "$TMP/a.ext4" "$TMP/c.err" && [ "$(wc -l <"$TMP/c.err")" -eq $REFUSED_LINES ] &&
