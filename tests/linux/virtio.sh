@@ -27,7 +27,7 @@
 # test itself (the refused second QEMU exits with 1, not 2). BOOT_TIMEOUT
 # (default 300 s) bounds each wait; nothing else depends on timing.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 2
 ENGINE=${1:-emu}
 BUILD=${BUILD:-build}
 VMON=${VMON:-$BUILD/vmon}
@@ -85,7 +85,7 @@ vm_cmd() {
 			-kernel "$KERNEL" -initrd "$INITRD")
 		for d in "$@"; do
 			case $d in
-			rng) CMD+=(-device virtio-rng-pci,disable-legacy=on) ;;
+			rng) CMD+=(-device "virtio-rng-pci,disable-legacy=on") ;;
 			*,ro) CMD+=(-drive "file=${d%,ro},if=none,id=d$i,format=raw,readonly=on"
 				-device "virtio-blk-pci,drive=d$i,disable-legacy=on") ;;
 			*) CMD+=(-drive "file=$d,if=none,id=d$i,format=raw" -device "virtio-blk-pci,drive=d$i,disable-legacy=on") ;;
