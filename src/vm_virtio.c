@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dev/virtio/virtio_blk.h"
 #include "dev/virtio/virtio_net.h"
 #include "dev/virtio/virtio_pci.h"
 #include "dev/virtio/virtio_rng.h"
@@ -72,6 +73,7 @@ static int plug(struct vm *vm, const char *name, const struct virtio_device_ops 
 	return vm_add_device(vm, name, v, NULL, entry_destroy);
 }
 
+static void blk_destroy(void *d) { virtio_blk_destroy(d); }
 static void net_destroy(void *d) { virtio_net_destroy(d); }
 static void rng_destroy(void *d) { virtio_rng_destroy(d); }
 
@@ -80,6 +82,16 @@ int vm_create_virtio(struct vm *vm)
 	const struct vm_config *cfg = vm->cfg;
 	struct virtio_pci *t;
 	int r = 0;
+	/* One request queue per vCPU (VIRTIO_BLK_F_MQ), as many as the
+	 * transport has room for. */
+	unsigned nq = cfg->cpus < VIRTIO_MAX_QUEUES ? (cfg->cpus ? cfg->cpus : 1) : VIRTIO_MAX_QUEUES;
+	for (unsigned i = 0; i < cfg->ndisks && r == 0; i++) {
+		struct virtio_blk *b;
+		if ((r = virtio_blk_create(cfg->disks[i].path, cfg->disks[i].ro, nq, i, vm->io, &b)) < 0)
+			break; /* the disk said why */
+		if ((r = plug(vm, "virtio-blk", virtio_blk_ops(b), b, blk_destroy, &t)) == 0)
+			virtio_blk_attach(b, t);
+	}
 	for (unsigned i = 0; i < cfg->nets && r == 0; i++) {
 		struct virtio_net_params p = { .tap = cfg->net[i].tap };
 		memcpy(p.mac, cfg->net[i].mac, sizeof(p.mac));
