@@ -39,7 +39,7 @@ G_ELF32    := $(wildcard $(GUEST_DIR)/*.elf32.S $(GUEST_DIR)/*.multiboot.S)
 G_ELF64    := $(wildcard $(GUEST_DIR)/*.elf64.S)
 G_ELFLOW   := $(wildcard $(GUEST_DIR)/*.elflow32.S)
 G_C64      := $(wildcard $(GUEST_DIR)/*.long64.c)
-GUEST_LIB  := $(GUEST_DIR)/lib/start64.S $(GUEST_DIR)/lib/guestlib.c $(GUEST_DIR)/lib/user.c
+GUEST_LIB  := $(GUEST_DIR)/lib/start64.S $(GUEST_DIR)/lib/guestlib.c $(GUEST_DIR)/lib/user.c $(GUEST_DIR)/lib/virtio.c
 # C guests: freestanding, no SSE (KVM here emulates ring 0 and lacks SSE there).
 GUEST_CFLAGS := -m64 -O2 -ffreestanding -nostdlib -fno-pic -no-pie -mno-red-zone -mgeneral-regs-only \
 	-fno-stack-protector -fno-asynchronous-unwind-tables -fcf-protection=none -Wall -Wextra -Werror \

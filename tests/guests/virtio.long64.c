@@ -10,56 +10,14 @@
 #include <stdint.h>
 
 #include "lib/guestlib.h"
-
-static inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port)); }
-static inline uint32_t inl(uint16_t port)
-{
-	uint32_t v;
-	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port)); }
+#include "lib/virtio.h"
 
 #define LAPIC 0xfee00000ULL
 #define VEC_QUEUE 0x41
 #define VEC_CONFIG 0x42
 #define NEW_BAR 0xd0000000ULL
 
-static unsigned slot;
-static uint32_t cfg_addr(unsigned reg) { return 0x80000000u | slot << 11 | (reg & 0xfc); }
-static uint32_t cfg32(unsigned reg)
-{
-	outl(0xcf8, cfg_addr(reg));
-	return inl(0xcfc);
-}
-static uint8_t cfg8(unsigned reg) { return (uint8_t)(cfg32(reg) >> (8 * (reg & 3))); }
-static void cfg_write32(unsigned reg, uint32_t v)
-{
-	outl(0xcf8, cfg_addr(reg));
-	outl(0xcfc, v);
-}
-static void cfg_write16(unsigned reg, uint16_t v)
-{
-	outl(0xcf8, cfg_addr(reg));
-	outw((uint16_t)(0xcfc + (reg & 2)), v);
-}
-
-/* struct virtio_pci_common_cfg (§4.1.4.3) */
-struct common {
-	uint32_t dfselect, df, gfselect, gf;
-	uint16_t msix_config, num_queues;
-	uint8_t status, generation;
-	uint16_t q_select, q_size, q_msix, q_enable, q_notify_off;
-	uint64_t q_desc, q_driver, q_device;
-};
-_Static_assert(sizeof(struct common) == 0x38, "common config layout");
-
-struct desc { uint64_t addr; uint32_t len; uint16_t flags, next; };
-#define QSIZE 8
-static struct desc ring_desc[QSIZE] __attribute__((aligned(16)));
-static struct { uint16_t flags, idx, ring[QSIZE], used_event; } avail __attribute__((aligned(2)));
-static struct { uint16_t flags, idx; struct { uint32_t id, len; } ring[QSIZE]; uint16_t avail_event; } used
-	__attribute__((aligned(4)));
+static struct vq vq;
 static uint8_t buf[128];
 
 volatile uint32_t queue_irqs, config_irqs;
@@ -76,21 +34,6 @@ __asm__(".text\n"
 	"	pop %rax\n"
 	"	iretq\n");
 
-static volatile struct common *cc;
-static volatile uint16_t *notify;
-
-static void wait_irq(volatile uint32_t *count, uint32_t want)
-{
-	for (unsigned i = 0; i < 2000000 && *count < want; i++)
-		__asm__ volatile("sti; pause; cli");
-}
-
-static void wait_used(uint16_t want)
-{
-	for (unsigned i = 0; i < 50000000 && *(volatile uint16_t *)&used.idx != want; i++)
-		__asm__ volatile("pause");
-}
-
 static int nonzero(const uint8_t *p, unsigned n)
 {
 	unsigned z = 0;
@@ -99,100 +42,51 @@ static int nonzero(const uint8_t *p, unsigned n)
 	return z < n / 2; /* random bytes: about 1 in 256 is zero */
 }
 
-static void submit(uint16_t head, uint16_t avail_idx)
-{
-	avail.ring[avail_idx % QSIZE] = head;
-	__asm__ volatile("" ::: "memory"); /* x86 keeps stores in order (§2.7.13) */
-	*(volatile uint16_t *)&avail.idx = (uint16_t)(avail_idx + 1);
-	*notify = 0; /* the queue index (§4.1.5.2) */
-}
-
 void guest_main(void)
 {
-	for (slot = 0; slot < 32; slot++)
-		if (cfg32(0) == 0x10441af4)
-			break;
-	if (slot == 32) {
+	int found = pci_find(0x10441af4);
+	if (found < 0) {
 		print("virtio-rng: not found\n");
 		guest_exit(1);
 	}
-	print("virtio-rng: revision %2x, class %6x, subsystem vendor %4x\n", (uint64_t)cfg8(0x08),
-	      (uint64_t)(cfg32(0x08) >> 8), (uint64_t)(cfg32(0x2c) & 0xffff));
-
-	/* Capabilities (§4.1.4): vendor-specific 0x09 with cfg_type at +3. */
-	static const char *const names[] = { "?", "common", "notify", "isr", "device", "pci-cfg" };
-	unsigned common_off = 0, notify_off = 0, mult = 0, msix = 0;
-	print("capabilities:");
-	for (unsigned p = cfg8(0x34), n = 0; p && n < 16; p = cfg8(p + 1), n++) {
-		if (cfg8(p) == 0x11) {
-			msix = p;
-			print(" msix");
-			continue;
-		}
-		unsigned type = cfg8(p + 3);
-		print(" %s", type <= 5 ? names[type] : "?");
-		if (cfg8(p + 4) != 4 && type != 5)
-			print("(bar %d)", (unsigned)cfg8(p + 4));
-		if (type == 1)
-			common_off = cfg32(p + 8);
-		if (type == 2) {
-			notify_off = cfg32(p + 8);
-			mult = cfg32(p + 16);
-		}
-	}
-	print("\n");
+	unsigned slot = (unsigned)found;
+	print("virtio-rng: revision %2x, class %6x, subsystem vendor %4x\n", (uint64_t)pci_cfg8(slot, 0x08),
+	      (uint64_t)(pci_cfg32(slot, 0x08) >> 8), (uint64_t)(pci_cfg32(slot, 0x2c) & 0xffff));
 
 	/* BAR 4: 64-bit prefetchable memory, placed above 4 GiB; sized by the
 	 * all-ones protocol (PCI 3.0 §6.2.5.1), then moved below 4 GiB. */
-	uint32_t lo = cfg32(0x20), hi = cfg32(0x24);
-	print("bar4: type %1x, above 4 GiB %s", (uint64_t)(lo & 0xf), hi ? "yes" : "no");
-	cfg_write32(0x20, 0xffffffff);
-	cfg_write32(0x24, 0xffffffff);
-	uint64_t mask = (uint64_t)cfg32(0x24) << 32 | (cfg32(0x20) & ~0xfu);
-	print(", size %5x\n", ~mask + 1);
-	cfg_write32(0x20, (uint32_t)NEW_BAR);
-	cfg_write32(0x24, 0);
-	uint32_t bar1 = cfg32(0x14) & ~0xfu;
-	cc = (volatile struct common *)(NEW_BAR + common_off);
+	uint32_t lo = pci_cfg32(slot, 0x20), hi = pci_cfg32(slot, 0x24);
+	pci_cfg_write32(slot, 0x20, 0xffffffff);
+	pci_cfg_write32(slot, 0x24, 0xffffffff);
+	uint64_t mask = (uint64_t)pci_cfg32(slot, 0x24) << 32 | (pci_cfg32(slot, 0x20) & ~0xfu);
+	struct vdev d;
+	virtio_open(&d, slot, NEW_BAR);
+	print("capabilities: %s\n", d.caps);
+	print("bar4: type %1x, above 4 GiB %s, size %5x\n", (uint64_t)(lo & 0xf), hi ? "yes" : "no", ~mask + 1);
+	volatile struct virtio_common *cc = d.cc;
 
 	/* §3.1.1: reset, ACKNOWLEDGE, DRIVER, features */
 	cc->status = 0;
 	print("status after reset: %2x\n", (uint64_t)cc->status);
-	cc->status = 1;
-	cc->status = 1 | 2;
-	cc->dfselect = 1;
-	uint64_t f = (uint64_t)cc->df << 32;
-	cc->dfselect = 0;
-	f |= cc->df;
+	uint64_t f;
+	/* a driver without VERSION_1 is refused (§6.1) */
+	int ok = virtio_negotiate(&d, 0, &f);
 	print("features: version_1 %s, indirect %s, event_idx %s\n", (f >> 32) & 1 ? "yes" : "no",
 	      (f >> 28) & 1 ? "yes" : "no", (f >> 29) & 1 ? "yes" : "no");
-	/* a driver without VERSION_1 is refused (§6.1) */
-	cc->gfselect = 1;
-	cc->gf = 0;
-	cc->status = 1 | 2 | 8;
-	print("FEATURES_OK without version_1: %s\n", cc->status & 8 ? "ACCEPTED" : "refused");
-	cc->status = 0;
-	cc->status = 1 | 2;
-	cc->gfselect = 1;
-	cc->gf = 1; /* VERSION_1 only */
-	cc->gfselect = 0;
-	cc->gf = 0;
-	cc->status = 1 | 2 | 8;
-	print("FEATURES_OK with version_1: %s\n", cc->status & 8 ? "accepted" : "REFUSED");
+	print("FEATURES_OK without version_1: %s\n", ok ? "ACCEPTED" : "refused");
+	ok = virtio_negotiate(&d, 1ULL << 32, &f);
+	print("FEATURES_OK with version_1: %s\n", ok ? "accepted" : "REFUSED");
 
-	/* MSI-X: vector 0 for the queue, 1 for configuration changes, to the
-	 * LAPIC of CPU 0 (SDM vol. 3 §10.11.1). */
+	/* MSI-X: vector 0 for the queue, 1 for configuration changes. */
 	*(volatile uint32_t *)(LAPIC + 0xf0) = 0x1ff;
 	idt_set_gate(VEC_QUEUE, (uint64_t)queue_entry, 0, 0);
 	idt_set_gate(VEC_CONFIG, (uint64_t)config_entry, 0, 0);
 	idt_load();
-	uint32_t table = bar1 + (cfg32(msix + 4) & ~7u);
-	print("msix: %d vectors, table in bar %d\n", (unsigned)(cfg32(msix) >> 16 & 0x7ff) + 1,
-	      (unsigned)(cfg32(msix + 4) & 7));
-	cfg_write16(msix + 2, 0x8000);
-	volatile uint32_t *t = (volatile uint32_t *)(uint64_t)table;
-	t[0] = 0xfee00000; t[1] = 0; t[2] = VEC_QUEUE; t[3] = 0;
-	t[4] = 0xfee00000; t[5] = 0; t[6] = VEC_CONFIG; t[7] = 0;
+	print("msix: %d vectors, table in bar %d\n", (unsigned)(pci_cfg32(slot, d.msix_cap) >> 16 & 0x7ff) + 1,
+	      (unsigned)(pci_cfg32(slot, d.msix_cap + 4) & 7));
+	virtio_msix_enable(&d);
+	virtio_msix_vector(&d, 0, VEC_QUEUE);
+	virtio_msix_vector(&d, 1, VEC_CONFIG);
 	cc->msix_config = 1;
 	print("num_queues %d", (unsigned)cc->num_queues);
 	cc->q_select = 0;
@@ -201,43 +95,38 @@ void guest_main(void)
 	print(", vector 7 reads %4x", (uint64_t)cc->q_msix);
 	cc->q_msix = 0;
 	print(", vector 0 reads %d\n", (unsigned)cc->q_msix);
-	cc->q_size = QSIZE;
-	cc->q_desc = (uint64_t)ring_desc;
-	cc->q_driver = (uint64_t)&avail;
-	cc->q_device = (uint64_t)&used;
-	cc->q_enable = 1;
-	notify = (volatile uint16_t *)(NEW_BAR + notify_off + cc->q_notify_off * mult);
-	cc->status = 1 | 2 | 8 | 4;
+	virtio_queue(&d, 0, &vq, 0);
+	cc->status = VIRTIO_ACK | VIRTIO_DRIVER | VIRTIO_FEATURES_OK | VIRTIO_DRIVER_OK;
 	print("DRIVER_OK: status %2x\n", (uint64_t)cc->status);
 
 	/* One writable descriptor of 64 bytes. */
-	ring_desc[0] = (struct desc){ (uint64_t)buf, 64, 2, 0 };
-	submit(0, 0);
-	wait_used(1);
+	vq.desc[0] = (struct vq_desc){ (uint64_t)buf, 64, VQ_F_WRITE, 0 };
+	vq_submit(&vq, 0, 0);
+	vq_wait_used(&vq, 1);
 	wait_irq(&queue_irqs, 1);
-	print("request 1: used idx %d, id %d, len %d, random %s, interrupt %s\n", (unsigned)used.idx,
-	      (unsigned)used.ring[0].id, (unsigned)used.ring[0].len, nonzero(buf, 64) ? "yes" : "NO",
+	print("request 1: used idx %d, id %d, len %d, random %s, interrupt %s\n", (unsigned)vq.used.idx,
+	      (unsigned)vq.used.ring[0].id, (unsigned)vq.used.ring[0].len, nonzero(buf, 64) ? "yes" : "NO",
 	      queue_irqs ? "yes" : "NO");
 
 	/* A chain of two: 16 + 48 bytes. */
-	ring_desc[1] = (struct desc){ (uint64_t)buf + 64, 16, 2 | 1, 2 };
-	ring_desc[2] = (struct desc){ (uint64_t)buf + 80, 48, 2, 0 };
-	submit(1, 1);
-	wait_used(2);
+	vq.desc[1] = (struct vq_desc){ (uint64_t)buf + 64, 16, VQ_F_WRITE | VQ_F_NEXT, 2 };
+	vq.desc[2] = (struct vq_desc){ (uint64_t)buf + 80, 48, VQ_F_WRITE, 0 };
+	vq_submit(&vq, 0, 1);
+	vq_wait_used(&vq, 2);
 	wait_irq(&queue_irqs, 2);
-	print("request 2: used idx %d, id %d, len %d, random %s, interrupt %s\n", (unsigned)used.idx,
-	      (unsigned)used.ring[1].id, (unsigned)used.ring[1].len, nonzero(buf + 64, 64) ? "yes" : "NO",
+	print("request 2: used idx %d, id %d, len %d, random %s, interrupt %s\n", (unsigned)vq.used.idx,
+	      (unsigned)vq.used.ring[1].id, (unsigned)vq.used.ring[1].len, nonzero(buf + 64, 64) ? "yes" : "NO",
 	      queue_irqs >= 2 ? "yes" : "NO");
 
 	/* Hostile: an indirect descriptor although INDIRECT_DESC was not
 	 * negotiated (§2.7.5.3.1): nothing is used, the device needs a reset. */
-	ring_desc[3] = (struct desc){ (uint64_t)ring_desc, 32, 4, 0 };
-	submit(3, 2);
-	for (unsigned i = 0; i < 50000000 && !(cc->status & 64); i++)
+	vq.desc[3] = (struct vq_desc){ (uint64_t)vq.desc, 32, VQ_F_INDIRECT, 0 };
+	vq_submit(&vq, 0, 3);
+	for (unsigned i = 0; i < 50000000 && !(cc->status & VIRTIO_NEEDS_RESET); i++)
 		__asm__ volatile("pause");
 	wait_irq(&config_irqs, 1);
-	print("bad request: used idx %d, needs reset %s, config interrupt %s\n", (unsigned)used.idx,
-	      cc->status & 64 ? "yes" : "NO", config_irqs ? "yes" : "NO");
+	print("bad request: used idx %d, needs reset %s, config interrupt %s\n", (unsigned)vq.used.idx,
+	      cc->status & VIRTIO_NEEDS_RESET ? "yes" : "NO", config_irqs ? "yes" : "NO");
 	cc->status = 0;
 	print("reset: status %2x, queue 0 enabled %d\n", (uint64_t)cc->status, (unsigned)cc->q_enable);
 	guest_exit(0x10);

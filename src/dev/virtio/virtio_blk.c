@@ -101,7 +101,7 @@ static void blk_drain(struct virtio_blk *b, unsigned qi, struct blk_after *after
 				break;
 			if (r < 0) {
 				b->broken = true;
-				after->broken = "virtio-blk: malformed descriptor chain";
+				after->broken = "malformed descriptor chain";
 				return;
 			}
 			struct blk_slot *s = q->free;
@@ -111,7 +111,7 @@ static void blk_drain(struct virtio_blk *b, unsigned qi, struct blk_after *after
 			enum blk_action a = virtio_blk_parse(&b->chain, b->capacity, b->ro, &s->req);
 			if (a == BLK_BROKEN) {
 				b->broken = true;
-				after->broken = "virtio-blk: request without a status byte";
+				after->broken = "request without a status byte";
 				s->next_free = q->free;
 				q->free = s;
 				q->inflight--;
