@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Linux guest on virtio-net over a tap, in a network namespace of its own:
 #   tests/linux/net.sh [KERNEL INITRD]          (default guest/vmlinuz guest/initrd.img)
+#   NET_ENGINE=emu (default) or kvm: the engine vmon runs the guest with.
 #   NET_VMM=vmon (default, --accel emu) | qemu (QEMU TCG's virtio-net-pci, modern
 #   only: proves this script against a reference device)
 # The script re-runs itself under `unshare -n`: a namespace holding only lo and
@@ -68,7 +69,7 @@ fi
 
 APPEND="console=ttyS0 panic=-1"
 case $NET_VMM in
-vmon) cmd=("$VMON" run --accel emu --kernel "$KERNEL" --initrd "$INITRD" --net "tap=vmtap0,mac=$MAC"
+vmon) cmd=("$VMON" run --accel "${NET_ENGINE:-emu}" --kernel "$KERNEL" --initrd "$INITRD" --net "tap=vmtap0,mac=$MAC"
 	   --append "$APPEND") ;;
 qemu) cmd=(qemu-system-x86_64 -accel tcg -m 256 -nodefaults -display none -serial stdio -no-reboot
 	   -netdev tap,id=n0,ifname=vmtap0,script=no,downscript=no
