@@ -54,8 +54,7 @@ static int run(const struct vm_config *cfg)
 		/* Threads already started must see the run as over before stop()
 		 * kicks them, or they would re-enter their loop forever. */
 		vm_request_stop(&vm, VM_OUTCOME_SETUP, 0);
-		vm_stop_devices(&vm);
-		vm.engine->stop(&vm);
+		vm_stop(&vm);
 		vm.engine->destroy(&vm);
 		vm_destroy(&vm);
 		return 2;
@@ -72,8 +71,7 @@ static int run(const struct vm_config *cfg)
 			vm_request_stop(&vm, VM_OUTCOME_SIGNAL, sig);
 	}
 	console_stop(&console);
-	vm_stop_devices(&vm);
-	vm.engine->stop(&vm);
+	vm_stop(&vm);
 	int status = vm_exit_status(&vm);
 	vm.engine->destroy(&vm);
 	vm_destroy(&vm);

@@ -18,12 +18,43 @@
 #include "util/log.h"
 #include "vm_virtio.h"
 
-/* Devices drive interrupt lines through here; the engine routes them. */
+/* Devices drive interrupt lines through here; the engine routes them.
+ * Device threads (the UART's writer, disk completions, the HPET) may call
+ * it up to the end: the gate, closed by vm_stop() before the engine is
+ * destroyed, keeps them out of a freed engine. */
 static void vm_irq_set(void *opaque, unsigned gsi, int level)
 {
 	struct vm *vm = opaque;
-	if (vm->engine && vm->engine->set_irq && vm->engine_data)
+	pthread_rwlock_rdlock(&vm->irq_gate);
+	if (!vm->irq_closed && vm->engine && vm->engine->set_irq && vm->engine_data)
 		vm->engine->set_irq(vm, gsi, level);
+	pthread_rwlock_unlock(&vm->irq_gate);
+}
+
+void vm_send_msi(struct vm *vm, uint64_t addr, uint32_t data)
+{
+	pthread_rwlock_rdlock(&vm->irq_gate);
+	if (!vm->irq_closed && vm->engine->send_msi && vm->engine_data)
+		vm->engine->send_msi(vm, addr, data);
+	pthread_rwlock_unlock(&vm->irq_gate);
+}
+
+int vm_add_ioeventfd(struct vm *vm, uint64_t gpa, unsigned len, int fd)
+{
+	int r = -ENOTSUP;
+	pthread_rwlock_rdlock(&vm->irq_gate);
+	if (!vm->irq_closed && vm->engine->add_ioeventfd && vm->engine_data)
+		r = vm->engine->add_ioeventfd(vm, gpa, len, fd);
+	pthread_rwlock_unlock(&vm->irq_gate);
+	return r;
+}
+
+void vm_del_ioeventfd(struct vm *vm, uint64_t gpa, unsigned len, int fd)
+{
+	pthread_rwlock_rdlock(&vm->irq_gate);
+	if (!vm->irq_closed && vm->engine->del_ioeventfd && vm->engine_data)
+		vm->engine->del_ioeventfd(vm, gpa, len, fd);
+	pthread_rwlock_unlock(&vm->irq_gate);
 }
 
 /* A guest reboot ends the run with a status of its own, so that whoever
@@ -113,6 +144,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	vm->cfg = cfg;
 	vm->main_thread = pthread_self();
 	pthread_mutex_init(&vm->stop_lock, NULL);
+	pthread_rwlock_init(&vm->irq_gate, NULL);
 	io_bus_init(&vm->bus);
 	vm->engine = cfg->accel == ACCEL_KVM ? &kvm_engine : &emu_engine;
 
@@ -144,6 +176,20 @@ int vm_start_io(struct vm *vm)
 	return r;
 }
 
+void vm_stop(struct vm *vm)
+{
+	/* A vCPU waiting for room in COM1's output buffer lets go, so that the
+	 * engine can join it; the I/O thread still runs while the vCPUs stop
+	 * (a vCPU inside a device reset waits for completions served there). */
+	uart16550_release(vm->uart);
+	vm->engine->stop(vm);
+	vm_stop_devices(vm);
+	/* From here no thread reaches the engine: it may be destroyed. */
+	pthread_rwlock_wrlock(&vm->irq_gate);
+	vm->irq_closed = true;
+	pthread_rwlock_unlock(&vm->irq_gate);
+}
+
 void vm_stop_devices(struct vm *vm)
 {
 	for (unsigned i = vm->ndevices; i-- > 0;)
@@ -163,6 +209,7 @@ void vm_destroy(struct vm *vm)
 	vm->io = NULL;
 	io_bus_destroy(&vm->bus);
 	guest_mem_destroy(&vm->mem);
+	pthread_rwlock_destroy(&vm->irq_gate);
 	pthread_mutex_destroy(&vm->stop_lock);
 }
 

@@ -65,6 +65,11 @@ struct vm {
 	 * vm_stop_devices(). */
 	struct event_loop *io;
 
+	/* Interrupts and ioeventfds pass this gate to reach the engine;
+	 * vm_stop() closes it (irq_closed) once no vCPU runs. */
+	pthread_rwlock_t irq_gate;
+	bool irq_closed;
+
 	/* The first stop request wins; the main thread is told with SIGUSR2. */
 	pthread_t main_thread;
 	pthread_mutex_t stop_lock;
@@ -87,6 +92,19 @@ int vm_add_device(struct vm *vm, const char *name, void *dev, void (*stop)(void 
 /* Starts the I/O thread; main calls it once the engine runs. 0 or -errno
  * (logged). */
 int vm_start_io(struct vm *vm);
+
+/* Ends the run's threads in an order that cannot hang: lets vCPUs
+ * waiting on COM1 go, stops the engine's vCPUs (the I/O thread still
+ * serves them), then the devices' threads and the I/O thread, and closes
+ * the interrupt gate. Afterwards the engine may be destroyed. */
+void vm_stop(struct vm *vm);
+
+/* What devices send through the machine: an MSI, an ioeventfd to
+ * register (engine.h semantics; -ENOTSUP once the gate is closed). Any
+ * thread. */
+void vm_send_msi(struct vm *vm, uint64_t addr, uint32_t data);
+int vm_add_ioeventfd(struct vm *vm, uint64_t gpa, unsigned len, int fd);
+void vm_del_ioeventfd(struct vm *vm, uint64_t gpa, unsigned len, int fd);
 
 /* Stops the device threads that raise interrupts (the HPET's timer), the
  * devices' host I/O and the I/O thread, so that the engine can be

@@ -19,36 +19,27 @@ struct vm_virtio {
 	void (*destroy)(void *dev);
 };
 
+/* The device first: it may still complete requests into its queues
+ * (the event loop is stopped by now, so no notification arrives); then the
+ * transport that holds them. */
 static void entry_destroy(void *p)
 {
 	struct vm_virtio *v = p;
-	virtio_pci_destroy(v->t);
 	v->destroy(v->dev);
+	virtio_pci_destroy(v->t);
 	free(v);
 }
 
-/* The machine's side of a transport: MSIs and ioeventfds go to the engine,
- * which exists by the time the guest can make a device use them. */
-static void send_msi(void *opaque, uint64_t addr, uint32_t data)
-{
-	struct vm *vm = opaque;
-	if (vm->engine->send_msi && vm->engine_data)
-		vm->engine->send_msi(vm, addr, data);
-}
-
+/* The machine's side of a transport: MSIs and ioeventfds go to the engine
+ * through vm.c's gate. */
+static void send_msi(void *opaque, uint64_t addr, uint32_t data) { vm_send_msi(opaque, addr, data); }
 static int add_ioeventfd(void *opaque, uint64_t gpa, unsigned len, int fd)
 {
-	struct vm *vm = opaque;
-	if (!vm->engine->add_ioeventfd || !vm->engine_data)
-		return -ENOTSUP;
-	return vm->engine->add_ioeventfd(vm, gpa, len, fd);
+	return vm_add_ioeventfd(opaque, gpa, len, fd);
 }
-
 static void del_ioeventfd(void *opaque, uint64_t gpa, unsigned len, int fd)
 {
-	struct vm *vm = opaque;
-	if (vm->engine->del_ioeventfd && vm->engine_data)
-		vm->engine->del_ioeventfd(vm, gpa, len, fd);
+	vm_del_ioeventfd(opaque, gpa, len, fd);
 }
 
 /* Puts dev on the next PCI slot and the device list; on failure the

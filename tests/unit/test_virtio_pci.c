@@ -201,6 +201,12 @@ int main(void)
 	CHECK_EQ(rd(0x1c, 2), 0);
 	CHECK_EQ(rd(0x18, 2), 64);
 
+	/* a queue enabled before FEATURES_OK is refused (§3.1.1 order) */
+	wr(STATUS, 1, 1 | 2);
+	setup_queue(0, 16, 0x10000);
+	CHECK_EQ(rd(0x1c, 2), 0);
+	wr(STATUS, 1, 0);
+
 	/* a good setup: two queues, DRIVER_OK starts the device */
 	negotiate(1, 0);
 	setup_queue(0, 16, 0x10000);
@@ -213,13 +219,28 @@ int main(void)
 	CHECK_EQ(fake.started, 1);
 	CHECK_EQ(fake.start_features, 1ULL << 32);
 	CHECK_EQ(rd(STATUS, 1), 0xf);
+	/* bits go away only by a reset: DRIVER_OK cannot be dropped and set
+	 * again to start the device twice */
+	wr(STATUS, 1, 3);
+	CHECK_EQ(rd(STATUS, 1), 0xf);
+	wr(STATUS, 1, 0xf);
+	CHECK_EQ(fake.started, 1);
 	/* queue addresses are frozen once enabled */
 	wr(0x20, 8, 0x30000);
 	CHECK_EQ(rd(0x20, 8), 0x20000);
+	/* DRIVER_OK looks at every enabled queue once (a kick during the start
+	 * would have been dropped) */
+	CHECK(wait_for(&fake.notified[0], 1));
+	CHECK(wait_for(&fake.notified[1], 1));
+	nanosleep(&(struct timespec){ 0, 20000000 }, NULL);
+	int n0 = atomic_load(&fake.notified[0]), n1 = atomic_load(&fake.notified[1]);
+	CHECK_EQ(n0, 1);
+	CHECK_EQ(n1, 1);
 	/* notify: queue 1 at notify_off 1 * multiplier 4, served on the I/O thread */
 	wr(0x3000 + 4, 2, 1);
-	CHECK(wait_for(&fake.notified[1], 1));
-	CHECK_EQ(atomic_load(&fake.notified[0]), 0);
+	CHECK(wait_for(&fake.notified[1], n1 + 1));
+	nanosleep(&(struct timespec){ 0, 20000000 }, NULL);
+	CHECK_EQ(atomic_load(&fake.notified[0]), n0);
 	wr(0x3000 + 64, 2, 0); /* past the queues: nothing */
 	/* INTx for a queue: ISR bit 0 */
 	virtio_pci_queue_interrupt(fake.t, 1);

@@ -35,6 +35,7 @@ struct emu_machine {
 	pthread_t thread;
 	bool started;
 	atomic_bool quit;
+	atomic_bool msi_window_warned;
 	/* The legacy PIC pair; its INTR output reaches vCPU 0 through LINT0
 	 * (virtual-wire mode, MP spec §3.6.2.2). Devices drive it from any thread. */
 	struct pic8259 *pic;
@@ -146,8 +147,10 @@ static void emu_send_msi(struct vm *vm, uint64_t addr, uint32_t data)
 	if (!m)
 		return;
 	if (!emu_msi_decode(addr, data, &msg)) {
-		log_info("emu: MSI to %#llx (data %#x) is outside the interrupt window: ignored",
-			 (unsigned long long)addr, data);
+		/* a guest's own programming: said once, not per interrupt */
+		if (!atomic_exchange(&m->msi_window_warned, true))
+			log_info("emu: MSI to %#llx (data %#x) is outside the interrupt window: ignored",
+				 (unsigned long long)addr, data);
 		return;
 	}
 	if (emu_msi_queue_push(&m->msi, &msg) == 0)

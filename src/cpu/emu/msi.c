@@ -52,7 +52,7 @@ int emu_msi_queue_push(struct emu_msi_queue *q, const struct emu_apic_msg *msg)
 	for (unsigned i = 0; i < q->n; i++)
 		if (same(&q->msg[i], msg))
 			goto out;
-	if (q->n == EMU_MSI_QUEUE) {
+	if (q->n >= EMU_MSI_QUEUE) {
 		if (!q->warned_full)
 			log_warn("emu: %u distinct MSIs wait for the vCPU thread: vector %#x to %#x lost",
 				 EMU_MSI_QUEUE, msg->vector, msg->dest);
@@ -73,7 +73,7 @@ void emu_msi_queue_service(struct emu_msi_queue *q, struct emu_cpu *cpus, unsign
 		return;
 	struct emu_apic_msg msg[EMU_MSI_QUEUE];
 	pthread_mutex_lock(&q->lock);
-	unsigned count = q->n;
+	unsigned count = q->n < EMU_MSI_QUEUE ? q->n : EMU_MSI_QUEUE;
 	memcpy(msg, q->msg, count * sizeof(msg[0]));
 	q->n = 0;
 	atomic_store_explicit(&q->pending, false, memory_order_relaxed);

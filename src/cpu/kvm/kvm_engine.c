@@ -222,7 +222,7 @@ static int kvm_create(struct vm *vm)
 	/* The kick only has to interrupt KVM_RUN (which never restarts). No
 	 * vCPU blocks in write(): the UART's own thread writes stdout, and a
 	 * vCPU waiting for room in its buffer is let go by
-	 * uart16550_release() (vm_stop_devices). */
+	 * uart16550_release() (vm_stop). */
 	struct sigaction sa = { .sa_handler = kick_handler };
 	sigemptyset(&sa.sa_mask);
 	sigaction(KVM_KICK_SIGNAL, &sa, NULL);

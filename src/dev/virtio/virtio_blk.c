@@ -232,8 +232,8 @@ static void blk_reset_slots(struct blk_queue *q, unsigned n)
 	q->irq = false;
 }
 
-/* ops->start: DRIVER_OK (vCPU thread, transport lock held: the transport
- * lock -> device mutex order). */
+/* ops->start: DRIVER_OK (vCPU thread, no transport lock held; the
+ * transport's control lock keeps a reset out until it returns). */
 static int blk_start(void *opaque, uint64_t features)
 {
 	struct virtio_blk *b = opaque;

@@ -339,8 +339,8 @@ static int net_start(void *dev, uint64_t features)
 		update_interest(n);
 	}
 	pthread_mutex_unlock(&n->lock);
-	/* No queue work here: the transport's lock is held, and a driver
-	 * notifies only after DRIVER_OK (§3.1.1). */
+	/* No queue work here: the transport looks at every queue once after
+	 * start returns (a notification during the start is not lost). */
 	return r;
 }
 

@@ -1,11 +1,13 @@
 /* The virtio 1.2 PCI transport, modern interface (§4.1). See virtio_pci.h.
  *
  * Locks: t->lock guards every transport register, the MSI-X state and the
- * queue setup. The PCI host calls the configuration hooks with its own lock
- * held, so the order is host lock, then t->lock; nothing here calls into
- * the host under t->lock. The device's start and reset run with no
- * transport lock held, since a device may interrupt (and so take t->lock)
- * from them. */
+ * queue setup. t->ctl serialises the driver's common-configuration writes
+ * with the start or reset they cause, so that a reset from one vCPU cannot
+ * run inside another's start. The PCI host calls the configuration hooks
+ * with its own lock held, so the order is host lock, t->ctl, t->lock, then
+ * a device's lock; nothing here calls into the host, and no device path
+ * takes t->ctl. The device's start and reset run without t->lock, since a
+ * device may interrupt (and so take t->lock) from them. */
 #include "dev/virtio/virtio_pci.h"
 
 #include <errno.h>
@@ -81,6 +83,7 @@ struct vp_queue {
 
 struct virtio_pci {
 	pthread_mutex_t lock;
+	pthread_mutex_t ctl;     /* driver writes + the start/reset they cause */
 	struct virtio_pci_env env;
 	const struct virtio_device_ops *ops;
 	void *dev;
@@ -95,6 +98,7 @@ struct virtio_pci {
 	uint64_t bar_addr;       /* BAR 4 while decoding */
 	atomic_bool running;     /* DRIVER_OK and no reset since */
 	bool needs_reset_logged;
+	bool ioeventfd_warned;
 	struct vp_queue q[VIRTIO_MAX_QUEUES];
 };
 
@@ -106,9 +110,11 @@ static void put_le(uint8_t *p, unsigned size, uint64_t v)
 
 /* ---- interrupts (lock held) ---- */
 
+/* INTx follows the ISR, and is never asserted while MSI-X is on (PCI 3.0
+ * §6.8.2: a function with MSI-X enabled must not use INTx). */
 static void set_intx(struct virtio_pci *t)
 {
-	bool level = t->isr != 0;
+	bool level = t->isr != 0 && !t->msix.enabled;
 	if (level != t->intx) {
 		t->intx = level;
 		irq_line_set(&t->fn.intx, level);
@@ -159,7 +165,8 @@ static void ioeventfds_add(struct virtio_pci *t)
 		if (r == 0) {
 			q->ioeventfd = true;
 			q->ioeventfd_gpa = gpa;
-		} else if (r != -ENOTSUP) {
+		} else if (r != -ENOTSUP && !t->ioeventfd_warned) {
+			t->ioeventfd_warned = true; /* a guest moving BARs onto each other could repeat it */
 			log_warn("%s: queue %u: ioeventfd at %#llx: %s (notifications take the exit path)",
 				 t->ops->name, i, (unsigned long long)gpa, strerror(-r));
 		}
@@ -225,6 +232,12 @@ static void do_start(struct virtio_pci *t)
 	} else {
 		atomic_store(&t->running, true);
 		ioeventfds_add(t);
+		/* A kick that came while the device was starting found it not
+		 * running and was dropped: the device looks at every queue once. */
+		uint64_t one = 1;
+		for (unsigned i = 0; i < t->ops->num_queues; i++)
+			if (t->q[i].enabled && write(t->q[i].kick_fd, &one, sizeof(one)) < 0)
+				log_debug("%s: queue %u: kick: %s", t->ops->name, i, strerror(errno));
 	}
 	pthread_mutex_unlock(&t->lock);
 }
@@ -336,8 +349,11 @@ static enum action common_write(struct virtio_pci *t, uint64_t off, unsigned siz
 		if ((s & VIRTIO_STATUS_FEATURES_OK) && !(t->status & VIRTIO_STATUS_FEATURES_OK) &&
 		    ((t->driver_features & ~t->offered) || !(t->driver_features & (1ULL << VIRTIO_F_VERSION_1))))
 			s &= (uint8_t)~VIRTIO_STATUS_FEATURES_OK;
+		/* §2.1: a driver sets bits and clears them only by a reset; a
+		 * write that drops some is taken for the bits it adds, so
+		 * DRIVER_OK cannot go away and come back without a reset. */
 		bool start = (s & VIRTIO_STATUS_DRIVER_OK) && !(t->status & VIRTIO_STATUS_DRIVER_OK);
-		t->status = (uint8_t)(s | (t->status & VIRTIO_STATUS_NEEDS_RESET));
+		t->status = (uint8_t)(s | t->status);
 		return start ? ACT_START : ACT_NONE;
 	}
 	case CC_Q_SELECT | 2 << 8: t->queue_select = (uint16_t)v; break;
@@ -350,7 +366,9 @@ static enum action common_write(struct virtio_pci *t, uint64_t off, unsigned siz
 			q->msix_vector = msix_vector_or_none(t, v);
 		break;
 	case CC_Q_ENABLE | 2 << 8:
-		if (q && v == 1 && !live)
+		/* §3.1.1: queues are set up after FEATURES_OK, whose features
+		 * (EVENT_IDX, INDIRECT_DESC) decide how the walker reads them. */
+		if (q && v == 1 && !live && (t->status & VIRTIO_STATUS_FEATURES_OK))
 			queue_enable(t, q);
 		break;
 	default:
@@ -385,6 +403,9 @@ static void bar_io(void *opaque, uint64_t off, unsigned size, bool is_write, uin
 			*value = 0;
 		return;
 	}
+	bool control = off < VIRTIO_PCI_ISR_OFF && is_write;
+	if (control)
+		pthread_mutex_lock(&t->ctl);
 	pthread_mutex_lock(&t->lock);
 	if (off < VIRTIO_PCI_ISR_OFF) {
 		if (is_write)
@@ -422,6 +443,8 @@ static void bar_io(void *opaque, uint64_t off, unsigned size, bool is_write, uin
 		do_reset(t);
 	else if (act == ACT_START)
 		do_start(t);
+	if (control)
+		pthread_mutex_unlock(&t->ctl);
 }
 
 static void msix_bar_io(void *opaque, uint64_t off, unsigned size, bool is_write, uint64_t *value)
@@ -466,8 +489,10 @@ static void config_written(void *opaque, unsigned off, unsigned size)
 	if (overlaps(off, size, CAP_AT_PCI + 16, 4))
 		pci_cfg_window(t, true);
 	pthread_mutex_lock(&t->lock);
-	if (overlaps(off, size, CAP_AT_MSIX, MSIX_CAP_SIZE))
+	if (overlaps(off, size, CAP_AT_MSIX, MSIX_CAP_SIZE)) {
 		msix_config_written(&t->msix, &t->fn.cfg);
+		set_intx(t);
+	}
 	pthread_mutex_unlock(&t->lock);
 }
 
@@ -513,13 +538,13 @@ struct virtq *virtio_pci_queue(struct virtio_pci *t, unsigned q)
 
 void virtio_pci_queue_interrupt(struct virtio_pci *t, unsigned qi)
 {
-	if (qi >= t->ops->num_queues || !t->q[qi].enabled)
+	if (qi >= t->ops->num_queues)
 		return;
-	/* The queue is the device's (its thread): only the delivery takes the lock. */
-	if (!virtq_need_interrupt(&t->q[qi].vq))
-		return;
+	/* Under the lock: a reset on a vCPU clears the queue under it, and a
+	 * device may get here just after its own reset returned. */
 	pthread_mutex_lock(&t->lock);
-	interrupt(t, t->q[qi].msix_vector, ISR_QUEUE);
+	if (atomic_load(&t->running) && t->q[qi].enabled && virtq_need_interrupt(&t->q[qi].vq))
+		interrupt(t, t->q[qi].msix_vector, ISR_QUEUE);
 	pthread_mutex_unlock(&t->lock);
 }
 
@@ -602,6 +627,7 @@ int virtio_pci_create(const struct virtio_pci_env *env, unsigned slot, const str
 	if (!t)
 		return -ENOMEM;
 	pthread_mutex_init(&t->lock, NULL);
+	pthread_mutex_init(&t->ctl, NULL);
 	t->env = *env;
 	t->ops = ops;
 	t->dev = dev;
@@ -647,6 +673,7 @@ void virtio_pci_destroy(struct virtio_pci *t)
 		if (t->q[i].kick_fd >= 0)
 			close(t->q[i].kick_fd);
 	}
+	pthread_mutex_destroy(&t->ctl);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
 }
