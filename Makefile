@@ -19,6 +19,9 @@ LDLIBS  := -pthread $(LDFLAGS_SAN)
 
 LIB_SRCS  := $(filter-out src/main.c,$(shell find src -name '*.c' | sort))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+# vmon and the unit tests link the objects they use out of one archive, so a
+# test of a pure part (a request parser) does not need the device's transport.
+LIB_A     := $(BUILD)/libvmon.a
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 BENCH_SRCS := $(sort $(wildcard bench/*.c))
@@ -55,14 +58,18 @@ $(BUILD)/%.o: %.c
 	@echo "  CC      $<"
 	@$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/vmon: $(BUILD)/src/main.o $(LIB_OBJS)
+$(LIB_A): $(LIB_OBJS)
+	@echo "  AR      $@"
+	@rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/vmon: $(BUILD)/src/main.o $(LIB_A)
 	@echo "  LD      $@"
 	@$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h tests/unit/unit_vm.h $(LIB_OBJS)
+$(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h tests/unit/unit_vm.h $(LIB_A)
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
-	@$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJS) $(LDLIBS)
+	@$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIB_A) $(LDLIBS)
 
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)

@@ -63,7 +63,8 @@ static int run(const struct vm_config *cfg)
 	/* COM1's input: stdin, raw when it is a terminal (restored below on
 	 * every outcome: poweroff, crash, signal). */
 	static struct console console;
-	if (cfg->console == CONSOLE_SERIAL && console_start(&console, &vm, STDIN_FILENO) < 0)
+	struct console_sink com1 = console_sink_uart(vm.uart);
+	if (cfg->console == CONSOLE_SERIAL && console_start(&console, &vm, &com1, STDIN_FILENO) < 0)
 		vm_request_stop(&vm, VM_OUTCOME_SETUP, 0);
 	while (!vm_stopping(&vm)) {
 		siginfo_t si;

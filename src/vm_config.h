@@ -9,12 +9,19 @@
 
 enum accel_kind { ACCEL_KVM, ACCEL_EMU };
 enum boot_mode { BOOT_MODE_REAL, BOOT_MODE_PROT32, BOOT_MODE_PAGED32, BOOT_MODE_LONG64 };
-enum console_kind { CONSOLE_SERIAL, CONSOLE_NONE };
+/* CONSOLE_VIRTIO: the console (stdin, stdout, the escape keys) is
+ * virtio-console's hvc0; COM1 then has no host side. */
+enum console_kind { CONSOLE_SERIAL, CONSOLE_NONE, CONSOLE_VIRTIO };
 
 #define VM_CONFIG_DEFAULT_MEM (256ULL << 20)
 #define VM_CONFIG_MAX_MEM (64ULL << 30)
 #define VM_CONFIG_MAX_CPUS 64
 #define VM_CONFIG_DEFAULT_RAW_ADDR 0x10000ULL
+/* --vsock: the host side's Unix socket when uds= is not given, and the
+ * longest PATH (sun_path holds 108 bytes with its NUL; PATH_<port> adds
+ * at most 11). */
+#define VM_CONFIG_DEFAULT_VSOCK_UDS "vmon-vsock.sock"
+#define VM_CONFIG_MAX_VSOCK_UDS 96
 
 struct vm_config {
 	enum accel_kind accel;
@@ -23,6 +30,8 @@ struct vm_config {
 	enum console_kind console;
 	enum log_level log_level;
 	const char *trace;    /* --trace FILE: per-instruction trace (emu only) */
+	uint32_t vsock_cid;   /* --vsock cid=N: the guest's CID (>= 3); 0: no virtio-vsock */
+	char vsock_uds[VM_CONFIG_MAX_VSOCK_UDS + 1]; /* --vsock ...,uds=PATH */
 
 	/* --kernel boot */
 	const char *kernel;
