@@ -130,7 +130,8 @@ VPID=
 if [ $st -eq 0 ] && tr -d '\r' <"$TMP/out" | grep -q "reboot: Power down"; then
 	ok "[$ENGINE] poweroff on hvc0: status 0"
 else
-	bad "[$ENGINE] poweroff: status $st"; tail -3 "$TMP/err" | sed 's/^/     /'
+	bad "[$ENGINE] poweroff: status $st, 'reboot: Power down' $(grep -c 'reboot: Power down' "$TMP/out") times"
+	tail -3 "$TMP/out" "$TMP/err" | sed 's/^/     /'
 fi
 if [ ! -e "$SOCK" ]; then
 	ok "[$ENGINE] vmon removed $SOCK at exit"

@@ -254,6 +254,14 @@ void virtio_console_attach(struct virtio_console *c, struct virtio_pci *t)
 void virtio_console_stop(struct virtio_console *c)
 {
 	pthread_mutex_lock(&c->lock);
+	/* What the guest posted last (its final messages before a poweroff)
+	 * may not have been taken yet: take it, guest RAM is still there. */
+	struct virtq *q = c->running ? virtio_pci_queue(c->t, VIRTIO_CONSOLE_TXQ) : NULL;
+	for (int i = 0; q && i < 64 && c->running; i++) {
+		tx_run(c, q);
+		if (outbuf_drain(&c->out, 2000) < 0 || !c->tx_partial)
+			break;
+	}
 	if (outbuf_drain(&c->out, 2000) < 0)
 		log_warn("virtio-console: %zu bytes of output not written: stdout blocked for 2 s",
 			 c->out.len - c->out.off);
