@@ -69,8 +69,46 @@ static int set_console(struct vm_config *cfg, const char *arg, char *err, size_t
 		cfg->console = CONSOLE_SERIAL;
 	else if (strcmp(arg, "none") == 0)
 		cfg->console = CONSOLE_NONE;
+	else if (strcmp(arg, "virtio") == 0)
+		cfg->console = CONSOLE_VIRTIO;
 	else
-		return fail(err, errlen, "--console: unknown console '%s' (expected serial or none)", arg);
+		return fail(err, errlen, "--console: unknown console '%s' (expected serial, virtio or none)", arg);
+	return 0;
+}
+
+/* --vsock cid=N[,uds=PATH]: keys separated by commas, so PATH has none. */
+static int set_vsock(struct vm_config *cfg, const char *arg, char *err, size_t errlen)
+{
+	bool have_cid = false;
+	snprintf(cfg->vsock_uds, sizeof(cfg->vsock_uds), "%s", VM_CONFIG_DEFAULT_VSOCK_UDS);
+	for (const char *p = arg; *p;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (len > 4 && strncmp(p, "cid=", 4) == 0) {
+			char num[24];
+			uint64_t n;
+			/* 0-2 are the hypervisor, local and host; U32_MAX is VMADDR_CID_ANY. */
+			if (len - 4 >= sizeof(num) || (memcpy(num, p + 4, len - 4), num[len - 4] = '\0',
+						       parse_u64(num, &n) < 0) || n < 3 || n >= 0xffffffffULL)
+				return fail(err, errlen, "--vsock: cid '%.*s' is not a CID from 3 to 4294967294",
+					    (int)(len - 4), p + 4);
+			cfg->vsock_cid = (uint32_t)n;
+			have_cid = true;
+		} else if (len > 4 && strncmp(p, "uds=", 4) == 0) {
+			if (len - 4 > VM_CONFIG_MAX_VSOCK_UDS)
+				return fail(err, errlen, "--vsock: uds path longer than %d bytes",
+					    VM_CONFIG_MAX_VSOCK_UDS);
+			memcpy(cfg->vsock_uds, p + 4, len - 4);
+			cfg->vsock_uds[len - 4] = '\0';
+		} else {
+			return fail(err, errlen, "--vsock: unknown '%.*s' (expected cid=N[,uds=PATH])", (int)len, p);
+		}
+		p += len + (end ? 1 : 0);
+		if (end && !*p)
+			return fail(err, errlen, "--vsock: trailing comma in '%s'", arg);
+	}
+	if (!have_cid)
+		return fail(err, errlen, "--vsock: '%s' has no cid=N", arg);
 	return 0;
 }
 
@@ -259,13 +297,15 @@ static const struct cli_option options[] = {
 	{ "cpus", "N", "vCPUs, 1-64 (default 1)", set_cpus, "Machine" },
 	{ "mem", "SIZE", "guest RAM, 1M-64G (--mode long64: 9G at most), e.g. 64M, 2G (default 256M)", set_mem,
 	  "Machine" },
-	{ "console", "serial|none", "serial: COM1 on stdin/stdout (default); none: COM1 unconnected", set_console,
+	{ "console", "serial|virtio|none", "serial: COM1 on stdin/stdout (default); virtio: hvc0 there; none", set_console,
 	  "Machine" },
 	{ "log-level", "LEVEL", "error|warn|info|debug on stderr (default warn)", set_log_level, "Machine" },
 	{ "trace", "FILE", "emu only: one line per instruction (address, bytes, disassembly, changes)", set_trace,
 	  "Machine" },
 	{ "disk", "FILE[,ro]", "a raw image as a virtio-blk disk, up to 8 (/dev/vda, vdb...); ,ro: read-only",
 	  set_disk, "Devices" },
+	{ "vsock", "cid=N[,uds=PATH]", "virtio-vsock, guest CID N >= 3; host side: Unix socket PATH", set_vsock,
+	  "Devices" },
 	{ "kernel", "FILE", "a Linux bzImage, an ELF32, ELF64 or Multiboot (v1) image (told by content)",
 	  set_kernel, "Kernel boot" },
 	{ "initrd", "FILE", "Linux: initial ramdisk; Multiboot: modules \"FILE ARGS,FILE2\" (,, = comma)",
@@ -461,7 +501,11 @@ void cli_print_run_help(FILE *out)
 	      "Ctrl-A Ctrl-A sends Ctrl-A. Piped stdin is held until the guest's driver takes\n"
 	      "input (receive interrupt on, or polling the line status), so no byte is lost.\n"
 	      "--net: a tap that exists and is yours (ip tuntap add dev NAME mode tap user U),\n"
-	      "or CAP_NET_ADMIN to create it; the guest's eth0 gets the MAC.\n",
+	      "or CAP_NET_ADMIN to create it; the guest's eth0 gets the MAC.\n"
+	      "--console virtio: the same keys, stdin and stdout on hvc0 (console=hvc0); COM1's\n"
+	      "output is discarded. --vsock: PATH defaults to ./" VM_CONFIG_DEFAULT_VSOCK_UDS "; a host program\n"
+	      "connects to PATH and sends \"CONNECT <port>\\n\" (answer \"OK <port>\\n\"); the guest's\n"
+	      "connections to CID 2 port P go to PATH_P (Firecracker's scheme).\n",
 	      out);
 	fputs(exit_status_help, out);
 	fputs("vmon --help | vmon run --help | vmon --version\n", out);

@@ -46,7 +46,22 @@ enum console_key console_filter(struct console *c, const uint8_t *in, size_t n, 
 	return key;
 }
 
-/* The UART's notify hook, on a vCPU thread: one eventfd write. */
+static size_t uart_sink_receive(void *sink, const uint8_t *buf, size_t len)
+{
+	return uart16550_receive(sink, buf, len);
+}
+
+static void uart_sink_connect(void *sink, bool hold, console_wake_fn *wake, void *opaque)
+{
+	uart16550_connect_input(sink, hold, wake, opaque);
+}
+
+struct console_sink console_sink_uart(struct uart16550 *u)
+{
+	return (struct console_sink){ uart_sink_receive, uart_sink_connect, u };
+}
+
+/* The sink's wake hook, on a vCPU or the I/O thread: one eventfd write. */
 static void console_wake(void *opaque)
 {
 	struct console *c = opaque;
@@ -59,10 +74,10 @@ static void *console_thread(void *arg)
 	struct console *c = arg;
 	bool eof = false;
 	for (;;) {
-		/* Offer what is pending; while the UART turns bytes away, do not
+		/* Offer what is pending; while the sink turns bytes away, do not
 		 * read more: it signals c->ready when it takes input again. */
 		if (c->off < c->npending) {
-			c->off += uart16550_receive(c->vm->uart, c->pending + c->off, c->npending - c->off);
+			c->off += c->sink.receive(c->sink.sink, c->pending + c->off, c->npending - c->off);
 			if (c->off == c->npending)
 				c->off = c->npending = 0;
 		}
@@ -110,10 +125,11 @@ static void *console_thread(void *arg)
 	return NULL;
 }
 
-int console_start(struct console *c, struct vm *vm, int in_fd)
+int console_start(struct console *c, struct vm *vm, const struct console_sink *sink, int in_fd)
 {
 	memset(c, 0, sizeof(*c));
 	c->vm = vm;
+	c->sink = *sink;
 	c->in_fd = in_fd;
 	c->wake[0] = c->wake[1] = -1;
 	c->ready = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -129,7 +145,7 @@ int console_start(struct console *c, struct vm *vm, int in_fd)
 	c->escapes = c->term.raw;
 	/* A person at a terminal types when the guest is ready; a pipe or a
 	 * file does not wait, so its bytes are held until the guest is. */
-	uart16550_connect_input(vm->uart, !isatty(in_fd), console_wake, c);
+	c->sink.connect(c->sink.sink, !isatty(in_fd), console_wake, c);
 	r = pthread_create(&c->thread, NULL, console_thread, c);
 	if (r != 0) {
 		terminal_restore(&c->term);
@@ -144,7 +160,7 @@ void console_stop(struct console *c)
 {
 	if (!c->vm)
 		return; /* never started (--console none) */
-	uart16550_connect_input(c->vm->uart, false, NULL, NULL);
+	c->sink.connect(c->sink.sink, false, NULL, NULL);
 	if (c->started) {
 		char b = 0;
 		(void)!write(c->wake[1], &b, 1);

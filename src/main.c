@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "console.h"
+#include "dev/virtio/virtio_console.h"
 #include "util/log.h"
 #include "vm.h"
 
@@ -62,7 +63,9 @@ static int run(const struct vm_config *cfg)
 	/* COM1's input: stdin, raw when it is a terminal (restored below on
 	 * every outcome: poweroff, crash, signal). */
 	static struct console console;
-	if (cfg->console == CONSOLE_SERIAL && console_start(&console, &vm, STDIN_FILENO) < 0)
+	struct console_sink sink =
+		cfg->console == CONSOLE_VIRTIO ? virtio_console_sink(vm.vcon) : console_sink_uart(vm.uart);
+	if (cfg->console != CONSOLE_NONE && console_start(&console, &vm, &sink, STDIN_FILENO) < 0)
 		vm_request_stop(&vm, VM_OUTCOME_SETUP, 0);
 	while (!vm_stopping(&vm)) {
 		siginfo_t si;

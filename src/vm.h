@@ -15,6 +15,7 @@
 
 struct uart16550;
 struct pci_host;
+struct virtio_console;
 struct event_loop;
 
 /* One entry of the machine's device list: what vm.c does with a device
@@ -55,6 +56,7 @@ struct vm {
 	unsigned ndevices;
 	struct uart16550 *uart;  /* COM1, for the console */
 	struct pci_host *pci;    /* bus 0, for the PCI functions */
+	struct virtio_console *vcon; /* --console virtio: the console's sink */
 	unsigned next_pci_slot;
 
 	const struct cpu_engine *engine;

@@ -10,7 +10,9 @@
 
 enum accel_kind { ACCEL_KVM, ACCEL_EMU };
 enum boot_mode { BOOT_MODE_REAL, BOOT_MODE_PROT32, BOOT_MODE_PAGED32, BOOT_MODE_LONG64 };
-enum console_kind { CONSOLE_SERIAL, CONSOLE_NONE };
+/* CONSOLE_VIRTIO: the console (stdin, stdout, the escape keys) is
+ * virtio-console's hvc0; COM1 then has no host side. */
+enum console_kind { CONSOLE_SERIAL, CONSOLE_NONE, CONSOLE_VIRTIO };
 
 #define VM_CONFIG_DEFAULT_MEM (256ULL << 20)
 #define VM_CONFIG_MAX_MEM (64ULL << 30)
@@ -32,6 +34,12 @@ struct vm_disk {
 	bool ro;
 };
 
+/* --vsock: the host side's Unix socket when uds= is not given, and the
+ * longest PATH (sun_path holds 108 bytes with its NUL; PATH_<port> adds
+ * at most 11). */
+#define VM_CONFIG_DEFAULT_VSOCK_UDS "vmon-vsock.sock"
+#define VM_CONFIG_MAX_VSOCK_UDS 96
+
 struct vm_config {
 	enum accel_kind accel;
 	unsigned cpus;
@@ -41,6 +49,8 @@ struct vm_config {
 	const char *trace;    /* --trace FILE: per-instruction trace (emu only) */
 	struct vm_disk disks[VM_CONFIG_MAX_DISKS]; /* in command-line order: /dev/vda, vdb, ... */
 	unsigned ndisks;
+	uint32_t vsock_cid;   /* --vsock cid=N: the guest's CID (>= 3); 0: no virtio-vsock */
+	char vsock_uds[VM_CONFIG_MAX_VSOCK_UDS + 1]; /* --vsock ...,uds=PATH */
 
 	/* --kernel boot */
 	const char *kernel;

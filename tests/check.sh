@@ -32,9 +32,9 @@ wait $fzpid || st=1
 tee -a "$out" <"$fz"
 rm -f "$fz"
 # The suites' own totals: build and build-asan (tests/run.sh), linux,
-# linux-console, linux-virtio, linux-net, memtest, nested, fuzz.
-p=$(awk '/^(build|build-asan|linux|linux-console|linux-virtio|linux-net|memtest|nested|fuzz): [0-9]+ passed/ { s += $2 } END { print s + 0 }' "$out")
-f=$(awk '/^(build|build-asan|linux|linux-console|linux-virtio|linux-net|memtest|nested|fuzz): [0-9]+ passed/ { s += $4 } END { print s + 0 }' "$out")
+# linux-console, linux-virtio, linux-net, linux-vsock-console, memtest, nested, fuzz.
+p=$(awk '/^(build|build-asan|linux|linux-console|linux-virtio|linux-net|linux-vsock-console|memtest|nested|fuzz): [0-9]+ passed/ { s += $2 } END { print s + 0 }' "$out")
+f=$(awk '/^(build|build-asan|linux|linux-console|linux-virtio|linux-net|linux-vsock-console|memtest|nested|fuzz): [0-9]+ passed/ { s += $4 } END { print s + 0 }' "$out")
 rm -f "$out"
 # A suite that failed without printing its count still fails the run.
 [ $st -ne 0 ] && [ "$f" -eq 0 ] && f=1

@@ -14,4 +14,5 @@ env BUILD="$BUILD" tests/linux/run.sh emu "$G/vmlinuz" "$G/initrd.img" || st=1
 env BUILD="$BUILD" tests/linux/console.sh emu "$G/vmlinuz" "$G/initrd.img" || st=1
 env BUILD="$BUILD" tests/linux/virtio.sh emu "$G/vmlinuz" "$G/initrd.img" "$G/root.ext4" || st=1
 env BUILD="$BUILD" tests/linux/net.sh "$G/vmlinuz" "$G/initrd.img" || st=1
+env BUILD="$BUILD" tests/linux/vsock_console.sh emu "$G/vmlinuz" "$G/initrd.img" || st=1
 exit $st

@@ -102,6 +102,19 @@ int main(void)
 	CHECK_EQ(PARSE("run", "--raw", "g.bin", "--mode", "real", "--mem", "010M"), CLI_RUN);
 	CHECK_EQ(cfg.mem_size, 10ULL << 20);
 
+	/* --console virtio; --vsock cid=N[,uds=PATH], the path defaulted. */
+	CHECK_EQ(PARSE("run", "--kernel", "k", "--console", "virtio", "--vsock", "cid=3"), CLI_RUN);
+	CHECK_EQ(cfg.console, CONSOLE_VIRTIO);
+	CHECK_EQ(cfg.vsock_cid, 3);
+	CHECK(strcmp(cfg.vsock_uds, "vmon-vsock.sock") == 0);
+	CHECK_EQ(PARSE("run", "--kernel", "k", "--vsock=uds=/tmp/v.sock,cid=0x10"), CLI_RUN);
+	CHECK_EQ(cfg.vsock_cid, 16);
+	CHECK(strcmp(cfg.vsock_uds, "/tmp/v.sock") == 0);
+	CHECK_EQ(PARSE("run", "--kernel", "k", "--vsock", "cid=4294967294"), CLI_RUN);
+	CHECK_EQ(cfg.vsock_cid, 0xfffffffe);
+	CHECK_EQ(PARSE("run", "--kernel", "k"), CLI_RUN);
+	CHECK_EQ(cfg.vsock_cid, 0); /* no --vsock: no device */
+
 	/* Errors name the option and the bad value. */
 	struct { const char *const *args; const char *needle; } errors[] = {
 		{ (const char *const[]){ "run", "--raw", "g", "--mode", "x86", NULL }, "--mode: unknown mode 'x86'" },
@@ -160,6 +173,16 @@ int main(void)
 		{ (const char *const[]){ "run", "--kernel", "k", "--disk", "1", "--disk", "2", "--disk", "3", "--disk", "4",
 					 "--disk", "5", "--disk", "6", "--disk", "7", "--disk", "8", "--disk", "9,ro", NULL },
 		  "--disk: '9,ro': more than 8 disks" },
+		/* --vsock: the CIDs 0-2 (hypervisor, local, host) and VMADDR_CID_ANY are no guest's. */
+		{ (const char *const[]){ "run", "--kernel", "k", "--vsock", "cid=2", NULL }, "--vsock: cid '2'" },
+		{ (const char *const[]){ "run", "--kernel", "k", "--vsock", "cid=4294967295", NULL }, "--vsock: cid '4294967295'" },
+		{ (const char *const[]){ "run", "--kernel", "k", "--vsock", "cid=3x", NULL }, "--vsock: cid '3x'" },
+		{ (const char *const[]){ "run", "--kernel", "k", "--vsock", "cid=", NULL }, "--vsock: unknown 'cid='" },
+		{ (const char *const[]){ "run", "--kernel", "k", "--vsock", "uds=/x", NULL }, "--vsock: 'uds=/x' has no cid" },
+		{ (const char *const[]){ "run", "--kernel", "k", "--vsock", "cid=3,", NULL }, "--vsock: trailing comma" },
+		{ (const char *const[]){ "run", "--kernel", "k", "--vsock", "cid=3,port=5", NULL }, "--vsock: unknown 'port=5'" },
+		{ (const char *const[]){ "run", "--kernel", "k", "--vsock", "cid=3,uds=/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", NULL }, "--vsock: uds path longer than 96" },
+		{ (const char *const[]){ "run", "--kernel", "k", "--console", "virtual", NULL }, "--console: unknown console 'virtual' (expected serial, virtio or none)" },
 	};
 	for (unsigned i = 0; i < sizeof(errors) / sizeof(errors[0]); i++) {
 		enum cli_action a = parse(&cfg, err, errors[i].args);

@@ -85,7 +85,8 @@ struct virtio_pci {
 	pthread_mutex_t lock;
 	pthread_mutex_t ctl;     /* driver writes + the start/reset they cause */
 	struct virtio_pci_env env;
-	const struct virtio_device_ops *ops;
+	const struct virtio_device_ops *ops; /* = &ops_copy */
+	struct virtio_device_ops ops_copy;   /* a device may keep its ops inside itself */
 	void *dev;
 	struct pci_function fn;
 	struct msix msix;
@@ -629,7 +630,8 @@ int virtio_pci_create(const struct virtio_pci_env *env, unsigned slot, const str
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_mutex_init(&t->ctl, NULL);
 	t->env = *env;
-	t->ops = ops;
+	t->ops_copy = *ops; /* the device may be destroyed first (vm_virtio.c) */
+	t->ops = &t->ops_copy;
 	t->dev = dev;
 	t->offered = ops->features | (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_RING_INDIRECT_DESC) |
 		     (1ULL << VIRTIO_F_RING_EVENT_IDX);
