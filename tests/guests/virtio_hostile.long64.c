@@ -26,8 +26,12 @@
 #include "lib/guestlib.h"
 #include "lib/virtio.h"
 
+#ifndef SEED /* -DSEED=... -DOPS=... for longer runs by hand */
 #define SEED 0x9e3779b97f4a7c15ULL
+#endif
+#ifndef OPS
 #define OPS 2500
+#endif
 
 #define RAM_END 0x4000000ULL /* --mem 64M */
 #define SCRATCH 0x200000ULL
@@ -184,6 +188,11 @@ static struct hdev devs[2];
 
 static uint32_t cfg_rd(unsigned slot, unsigned reg) { return pci_cfg32(slot, reg); }
 
+/* The MSI-X message control restore() writes: mostly enabled, else off
+ * for a while (the device then raises INTx, whose I/O APIC pin stays
+ * masked) or enabled with every vector masked (PCI 3.0 §6.8.2.3). */
+static uint16_t msix_ctl = 0x8000;
+
 /* Memory decode and bus mastering on, BARs and MSI-X where the driver put
  * them: after every configuration-space attack. */
 static void restore(struct hdev *h)
@@ -192,7 +201,7 @@ static void restore(struct hdev *h)
 	pci_cfg_write32(h->slot, 0x20, (uint32_t)h->bar4);
 	pci_cfg_write32(h->slot, 0x24, (uint32_t)(h->bar4 >> 32));
 	pci_cfg_write16(h->slot, 0x04, 0x0006);
-	pci_cfg_write16(h->slot, h->v.msix_cap + 2, 0x8000);
+	pci_cfg_write16(h->slot, h->v.msix_cap + 2, msix_ctl);
 }
 
 static void status_set(struct hdev *h, uint8_t s);
@@ -349,6 +358,7 @@ static void op_config(void)
 	}
 	unsigned w = rnd_width();
 	uint64_t v = rnd();
+	msix_ctl = below(4) ? 0x8000 : below(2) ? 0 : 0xc000;
 	if (below(2)) { /* CF8/CFC, unaligned data port accesses too */
 		unsigned reg = (unsigned)below(256);
 		uint32_t addr = cf8(bus, slot, fn, reg);
@@ -703,6 +713,7 @@ void guest_main(void)
 	print("attack: done\n");
 
 	/* Recovery (§2.4, §3.1.1): a reset reads back 0, then valid requests. */
+	msix_ctl = 0x8000;
 	for (unsigned i = 0; i < 2; i++) {
 		restore(&devs[i]);
 		mmio_w(devs[i].common + 0x14, 1, 0);

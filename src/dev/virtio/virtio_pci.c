@@ -521,13 +521,14 @@ struct virtq *virtio_pci_queue(struct virtio_pci *t, unsigned q)
 
 void virtio_pci_queue_interrupt(struct virtio_pci *t, unsigned qi)
 {
-	if (qi >= t->ops->num_queues || !t->q[qi].enabled)
+	if (qi >= t->ops->num_queues)
 		return;
-	/* The queue is the device's (its thread): only the delivery takes the lock. */
-	if (!virtq_need_interrupt(&t->q[qi].vq))
-		return;
+	/* Under the lock: a device calls this after dropping its own lock, so
+	 * a reset may have run meanwhile and cleared the queue (its rings
+	 * NULL) under t->lock; unlocked, that was a NULL dereference here. */
 	pthread_mutex_lock(&t->lock);
-	interrupt(t, t->q[qi].msix_vector, ISR_QUEUE);
+	if (t->q[qi].enabled && virtq_need_interrupt(&t->q[qi].vq))
+		interrupt(t, t->q[qi].msix_vector, ISR_QUEUE);
 	pthread_mutex_unlock(&t->lock);
 }
 
