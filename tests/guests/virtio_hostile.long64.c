@@ -186,8 +186,6 @@ struct hdev {
 };
 static struct hdev devs[2];
 
-static uint32_t cfg_rd(unsigned slot, unsigned reg) { return pci_cfg32(slot, reg); }
-
 /* The MSI-X message control restore() writes: mostly enabled, else off
  * for a while (the device then raises INTx, whose I/O APIC pin stays
  * masked) or enabled with every vector masked (PCI 3.0 §6.8.2.3). */
@@ -203,8 +201,6 @@ static void restore(struct hdev *h)
 	pci_cfg_write16(h->slot, 0x04, 0x0006);
 	pci_cfg_write16(h->slot, h->v.msix_cap + 2, msix_ctl);
 }
-
-static void status_set(struct hdev *h, uint8_t s);
 
 /* The queue's ring addresses; only whole aligned writes change them
  * (§4.1.3.1), and vmon latches them at queue_enable. */
@@ -648,7 +644,7 @@ static void dev_init(struct hdev *h, const char *name, uint32_t id, uint64_t bar
 	h->slot = (unsigned)slot;
 	virtio_open(&h->v, h->slot, bar4);
 	h->bar4 = bar4;
-	h->bar1 = cfg_rd(h->slot, 0x14) & ~0xfULL;
+	h->bar1 = pci_cfg32(h->slot, 0x14) & ~0xfULL;
 	h->common = (uint64_t)h->v.cc;
 	h->isr = (uint64_t)h->v.isr;
 	h->devcfg = (uint64_t)h->v.devcfg;
@@ -657,7 +653,7 @@ static void dev_init(struct hdev *h, const char *name, uint32_t id, uint64_t bar
 	h->notify = bar4 + h->v.notify_off;
 	h->msix = (uint64_t)h->v.msix_table;
 	h->nq = (unsigned)mmio_r(h->common + 0x12, 2);
-	h->nvec = (cfg_rd(h->slot, h->v.msix_cap) >> 16 & 0x7ff) + 1;
+	h->nvec = (pci_cfg32(h->slot, h->v.msix_cap) >> 16 & 0x7ff) + 1;
 	restore(h);
 	for (unsigned e = 0; e < h->nvec; e++) { /* vectors from 32 only, even before any attack */
 		mmio_w(h->msix + 16 * e, 4, LAPIC);
