@@ -146,6 +146,35 @@ for eng in $ENGINES; do
 	if [ "$(sha256sum <"$TMP/blkro.img")" = "$before" ]; then ok "virtio_blk.long64 ,ro [$eng]: the image is bit-identical"
 	else bad "virtio_blk.long64 ,ro [$eng]: the read-only image changed"; fi
 done
+# A hostile driver (issue 11): 2500 operations from a fixed xorshift seed on
+# both devices at once (random register writes of every width, config space
+# through CF8 and ECAM, BARs moved over RAM and the APICs and back, random
+# status and features, hostile rings and descriptors, random blk headers).
+# vmon must survive without a sanitizer report, write nothing outside what
+# the guest gave it (canaries around the scratch area), leave the image its
+# size, warn at most 8 times per device (not once per reset: no log flood),
+# and the devices must work again after a reset. --cpus 2: blk has
+# two queues.
+for eng in $ENGINES; do
+	for cpus in 1 2; do
+		exp=$EXP/virtio_hostile.long64.out
+		[ $cpus = 2 ] && exp=$EXP/virtio_hostile.long64.cpus2.out
+		blk_image "$TMP/hostile.img"
+		ENGINES=$eng run_case "virtio_hostile.long64 --cpus $cpus" 33 "$exp" -- \
+			--raw "$G/virtio_hostile.long64.bin" --mode long64 --mem 64M --cpus $cpus \
+			--disk "$TMP/hostile.img" --rng
+		if grep -q -E "AddressSanitizer|runtime error|LeakSanitizer" "$TMP/err"; then
+			bad "virtio_hostile.long64 --cpus $cpus [$eng]: sanitizer report"
+			grep -m3 -E "ERROR|runtime error" "$TMP/err" | sed 's/^/     /'
+		elif [ "$(wc -l <"$TMP/err")" -gt 32 ]; then
+			bad "virtio_hostile.long64 --cpus $cpus [$eng]: $(wc -l <"$TMP/err") lines on stderr: a guest floods the log"
+		elif [ "$(stat -c %s "$TMP/hostile.img")" != 1048576 ]; then
+			bad "virtio_hostile.long64 --cpus $cpus [$eng]: the image is now $(stat -c %s "$TMP/hostile.img") bytes"
+		else
+			ok "virtio_hostile.long64 --cpus $cpus [$eng]: no sanitizer report, $(wc -l <"$TMP/err") warnings, the image still 1 MiB"
+		fi
+	done
+done
 raw rsdp long64 33
 raw sse long64 33
 QEMU_CPU_LINES=22 raw x87 long64 33

@@ -98,7 +98,8 @@ struct virtio_pci {
 	bool bar_enabled;
 	uint64_t bar_addr;       /* BAR 4 while decoding */
 	atomic_bool running;     /* DRIVER_OK and no reset since */
-	bool needs_reset_logged;
+	bool needs_reset_logged;  /* since the last reset */
+	unsigned needs_reset_logs; /* over the device's life: a guest cannot flood the log */
 	bool ioeventfd_warned;
 	struct vp_queue q[VIRTIO_MAX_QUEUES];
 };
@@ -208,11 +209,18 @@ static void do_reset(struct virtio_pci *t)
 	pthread_mutex_unlock(&t->lock);
 }
 
+/* A driver that keeps breaking the rules and resetting gets this many
+ * warnings, not one per reset. */
+#define NEEDS_RESET_LOGS 8
+
 static void mark_needs_reset(struct virtio_pci *t, const char *why)
 {
 	atomic_store(&t->running, false);
-	if (!t->needs_reset_logged)
-		log_warn("%s: %s: the device needs a reset", t->ops->name, why);
+	if (!t->needs_reset_logged && t->needs_reset_logs < NEEDS_RESET_LOGS) {
+		t->needs_reset_logs++;
+		log_warn("%s: %s: the device needs a reset%s", t->ops->name, why,
+			 t->needs_reset_logs == NEEDS_RESET_LOGS ? " (further ones are not logged)" : "");
+	}
 	t->needs_reset_logged = true;
 	if (!(t->status & VIRTIO_STATUS_NEEDS_RESET)) {
 		t->status |= VIRTIO_STATUS_NEEDS_RESET;
@@ -541,8 +549,9 @@ void virtio_pci_queue_interrupt(struct virtio_pci *t, unsigned qi)
 {
 	if (qi >= t->ops->num_queues)
 		return;
-	/* Under the lock: a reset on a vCPU clears the queue under it, and a
-	 * device may get here just after its own reset returned. */
+	/* Under the lock: a device calls this after dropping its own lock, so
+	 * a reset may have run meanwhile and cleared the queue (its rings
+	 * NULL) under t->lock; unlocked, that was a NULL dereference here. */
 	pthread_mutex_lock(&t->lock);
 	if (atomic_load(&t->running) && t->q[qi].enabled && virtq_need_interrupt(&t->q[qi].vq))
 		interrupt(t, t->q[qi].msix_vector, ISR_QUEUE);
