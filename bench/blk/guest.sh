@@ -62,8 +62,8 @@ vm_run() {
 	vm_seq=$((vm_seq + 1))
 	printf 'echo OUT%d $(%s 2>&1 | tr "\\n" " ")\n' "$vm_seq" "$2" >&7
 	vm_reply=
-	vm_wait "^OUT$vm_seq " "$1" || return 1
-	vm_reply=$(tr -d '\r' <"$vm_out" | grep -a -E "^OUT$vm_seq " | head -1 | cut -d' ' -f2-)
+	vm_wait "^OUT$vm_seq( |\$)" "$1" || return 1
+	vm_reply=$(tr -d '\r' <"$vm_out" | grep -a -E "^OUT$vm_seq( |\$)" | head -1 | sed "s/^OUT$vm_seq *//")
 }
 
 # vm_stop: poweroff, then SIGKILL after 60 s.
