@@ -99,16 +99,19 @@ static int seq(struct job *j, int write)
 	double end = now() + j->seconds;
 	while (now() < end) {
 		ssize_t n = write ? pwritev(j->fd, &iov, 1, off) : preadv(j->fd, &iov, 1, off);
-		if (n != (ssize_t)SEQ_BS)
-			return n < 0 ? -errno : -EIO;
+		if (n != (ssize_t)SEQ_BS) {
+			int r = n < 0 ? -errno : -EIO;
+			free(buf);
+			return r;
+		}
 		j->ops++;
 		off += SEQ_BS;
 		if (off >= j->size)
 			off = 0;
 	}
+	free(buf);
 	if (write && fdatasync(j->fd) < 0)
 		return -errno;
-	free(buf);
 	return 0;
 }
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # bench/blk/guest.sh: shared by bench/blk/run and bench/net/run (sourced).
 # Boots the test guest (guest/vmlinuz, an initramfs = guest/initrd.img plus
 # an appended cpio archive with the static load programs) under vmon
