@@ -88,36 +88,6 @@ static int add_memory(struct kvm_engine_state *ks)
 	return 0;
 }
 
-/* KVM's default routing sends GSI n to I/O APIC pin n, so the in-kernel
- * PIT and a device on line 0 would reach pin 0, while the MADT tells the
- * guest IRQ 0 is on pin 2. Every line is routed as machine/pc.h says, the
- * same wiring emu uses (api.rst, KVM_SET_GSI_ROUTING: the table replaces
- * the default one whole). */
-static int set_irq_routing(struct kvm_engine_state *ks)
-{
-	enum { MAX_ROUTES = PC_PIC_LINES + PC_IOAPIC_PINS };
-	struct kvm_irq_routing *rt = calloc(1, sizeof(*rt) + MAX_ROUTES * sizeof(rt->entries[0]));
-	if (!rt)
-		return -ENOMEM;
-	for (unsigned line = 0; line < PC_IOAPIC_PINS; line++) {
-		int pic = pc_line_pic_pin(line), pin = pc_line_ioapic_pin(line);
-		if (pic >= 0)
-			rt->entries[rt->nr++] = (struct kvm_irq_routing_entry){
-				.gsi = line, .type = KVM_IRQ_ROUTING_IRQCHIP,
-				.u.irqchip = { .irqchip = pic < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE,
-					       .pin = (unsigned)pic % 8 } };
-		if (pin >= 0)
-			rt->entries[rt->nr++] = (struct kvm_irq_routing_entry){
-				.gsi = line, .type = KVM_IRQ_ROUTING_IRQCHIP,
-				.u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC, .pin = (unsigned)pin } };
-	}
-	int r = ioctl(ks->vm_fd, KVM_SET_GSI_ROUTING, rt) < 0 ? -errno : 0;
-	free(rt);
-	if (r < 0)
-		log_error("KVM_SET_GSI_ROUTING: %s", strerror(-r));
-	return r;
-}
-
 static int create_platform(struct kvm_engine_state *ks)
 {
 	if (ioctl(ks->vm_fd, KVM_SET_TSS_ADDR, KVM_TSS_ADDR) < 0) {
@@ -147,7 +117,7 @@ static int create_platform(struct kvm_engine_state *ks)
 		log_error("KVM_CREATE_IRQCHIP: %s", strerror(e));
 		return -e;
 	}
-	int r = set_irq_routing(ks);
+	int r = kvm_irq_routing_init(ks);
 	if (r < 0)
 		return r;
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
@@ -296,6 +266,7 @@ static void kvm_destroy(struct vm *vm)
 	free(ks->msr_list);
 	if (ks->vm_fd >= 0)
 		close(ks->vm_fd);
+	kvm_irq_destroy(ks);
 	if (ks->sys_fd >= 0)
 		close(ks->sys_fd);
 	free(ks);
@@ -317,18 +288,8 @@ static void kvm_set_irq(struct vm *vm, unsigned gsi, int level)
 static void kvm_send_msi(struct vm *vm, uint64_t addr, uint32_t data)
 {
 	struct kvm_engine_state *ks = vm->engine_data;
-	if (!ks || ks->vm_fd < 0)
-		return;
-	if (!ks->has_signal_msi) {
-		if (!atomic_exchange(&ks->warned_msi, true))
-			log_warn("KVM_SIGNAL_MSI: the host's KVM lacks KVM_CAP_SIGNAL_MSI: MSIs are lost");
-		return;
-	}
-	struct kvm_msi msi = { .address_lo = (uint32_t)addr, .address_hi = (uint32_t)(addr >> 32), .data = data };
-	/* 0: the guest blocked it; -1 (EPERM): no LAPIC matched its
-	 * destination. Both are the guest's doing, as on hardware. */
-	if (ioctl(ks->vm_fd, KVM_SIGNAL_MSI, &msi) < 0 && errno != EPERM)
-		log_warn("KVM_SIGNAL_MSI %#llx/%#x: %s", (unsigned long long)addr, data, strerror(errno));
+	if (ks && ks->vm_fd >= 0)
+		kvm_irq_send_msi(ks, addr, data);
 }
 
 /* api.rst, KVM_IOEVENTFD: an MMIO write of len bytes at gpa, any value

@@ -13,6 +13,8 @@
 struct vm;
 struct kvm_engine_state;
 
+#define KVM_MSI_ROUTES 32 /* distinct MSI address/data pairs with an irqfd */
+
 struct kvm_vcpu {
 	struct kvm_engine_state *ks;
 	unsigned index;         /* also its APIC id */
@@ -34,6 +36,12 @@ struct kvm_engine_state {
 	bool has_signal_msi;      /* KVM_CAP_SIGNAL_MSI */
 	bool has_ioeventfd;       /* KVM_CAP_IOEVENTFD */
 	atomic_bool warned_msi;
+	/* kvm_irq.c: MSI routes with their irqfds, under msi_lock */
+	bool has_irqfd;           /* KVM_CAP_IRQFD, and no route failed */
+	bool msi_lock_init;
+	pthread_mutex_t msi_lock;
+	unsigned nmsi;
+	struct kvm_msi_route { uint64_t addr; uint32_t data; int fd; } msi[KVM_MSI_ROUTES];
 	unsigned nvcpus;          /* created so far */
 	unsigned nvcpus_planned;  /* --cpus, for the CPUID topology */
 	struct kvm_vcpu *vcpus;
@@ -41,6 +49,12 @@ struct kvm_engine_state {
 
 /* The signal that pulls a vCPU thread out of KVM_RUN (see kvm_vcpu_kick). */
 #define KVM_KICK_SIGNAL SIGUSR1
+
+/* kvm_irq.c: the GSI routing table (the PC's lines, then MSI routes, each
+ * with an irqfd) and MSI delivery. */
+int kvm_irq_routing_init(struct kvm_engine_state *ks);
+void kvm_irq_send_msi(struct kvm_engine_state *ks, uint64_t addr, uint32_t data);
+void kvm_irq_destroy(struct kvm_engine_state *ks);
 
 /* kvm_regs.c: conversions between the neutral state and KVM's structs. */
 void kvm_regs_from_state(const struct x86_state *st, struct kvm_regs *regs, struct kvm_sregs *sregs);

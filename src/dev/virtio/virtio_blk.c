@@ -316,7 +316,7 @@ int virtio_blk_create(const char *path, bool ro, unsigned nqueues, unsigned inde
 	struct virtio_blk_geometry g = { .capacity = b->capacity, .num_queues = nqueues, .discard = discard };
 	virtio_blk_config_build(&g, b->config);
 	/* NUL-padded, no terminator at 20 bytes (§5.2.6) */
-	char id[VIRTIO_BLK_ID_BYTES + 1];
+	char id[VIRTIO_BLK_ID_BYTES + 1] = { 0 }; /* zero padding, not stack bytes, reaches the guest */
 	snprintf(id, sizeof(id), "vmon-disk%u", index);
 	memcpy(b->id, id, sizeof(b->id));
 
