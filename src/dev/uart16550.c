@@ -287,7 +287,12 @@ static uint8_t reg_read(struct uart16550 *u, unsigned reg)
 	case REG_MCR:
 		return u->mcr;
 	case REG_LSR: {
-		if (!(u->ier & IER_RDI) && ++u->lsr_reads >= UART_POLL_READS)
+		/* A read while THR has no room is a driver waiting to transmit
+		 * (the output buffer full), not one polling for input: it must
+		 * not open the receiver, or piped input would arrive while the
+		 * kernel still prints its boot log and be lost to the FIFO reset
+		 * of the driver's set-up (seen: a piped `reboot` never ran). */
+		if (!(u->ier & IER_RDI) && tx_room(u) && ++u->lsr_reads >= UART_POLL_READS)
 			u->polling = true;
 		uint8_t lsr = (tx_room(u) ? LSR_THRE | LSR_TEMT : 0) | u->lsr_extra | (u->rx_count ? LSR_DR : 0);
 		u->lsr_extra = 0; /* error bits clear on read */

@@ -41,8 +41,10 @@ typedef void uart16550_notify_fn(void *opaque);
  * (for piped stdin, which has no person to type again). Ready means the
  * received-data interrupt can reach the CPU (IER bit 0 and MCR OUT2, which
  * gates IRQ 4 on a PC), or the guest polls: UART_POLL_READS reads of LSR in
- * a row, with the interrupt off and no register write between them (a
- * driver that prints reads LSR once or twice per byte it writes). Polling
+ * a row, with the interrupt off, room in the transmitter and no register
+ * write between them (a driver that prints reads LSR once or twice per byte
+ * it writes, or many while the output buffer is full: neither is polling
+ * for input). Polling
  * is remembered; the interrupt condition is followed as it changes.
  * notify (may be NULL) is called from the thread of the guest access with
  * the UART's lock held: it must be quick and not call back into the UART.

@@ -123,6 +123,13 @@ static void test_output(void)
 	CHECK_EQ(rd(5) & 0x60, 0);           /* THRE and TEMT clear */
 	CHECK_EQ(rd(2) & 0x0f, 0x01);        /* no THRE interrupt pending */
 	CHECK_EQ(atomic_load(&out_irq), 0);
+	/* A driver spinning on LSR for THRE is not polling for input: held
+	 * input stays held however long it waits. */
+	uart16550_connect_input(u, true, NULL, NULL);
+	for (int i = 0; i < 4 * UART_POLL_READS; i++)
+		CHECK_EQ(rd(5) & 0x20, 0);
+	CHECK_EQ(uart16550_receive(u, (const uint8_t *)"x", 1), 0);
+	uart16550_connect_input(u, false, NULL, NULL);
 	/* room for 15 more bytes: a driver that ignores THRE still loses none */
 	for (int i = 0; i < 15; i++)
 		wr(0, (uint8_t)(next++ % 251));
